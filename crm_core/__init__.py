@@ -1,0 +1,1 @@
+"""The domain: models, services, permissions, audit. Knows nothing of messengers or HTTP."""
