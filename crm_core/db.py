@@ -77,3 +77,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def flush_or_conflict(session: Session, what: str) -> None:
+    """Flush; a concurrent writer that bumped the version first turns into a Conflict, not an overwrite."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from crm_core.errors import Conflict
+
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(f"{what}刚被其他人修改过，请重新查看后再操作。") from None

@@ -1,0 +1,1 @@
+"""Channels (WeCom, DingTalk, console), the HTTP app, outbound delivery, the command line."""

@@ -1,0 +1,185 @@
+"""Who may do what, and which records each actor may see. Fail closed: anything unlisted is refused.
+
+Visibility of customers (and what hangs off them):
+- admin and the system: everything;
+- manager: customers owned by staff of their department, plus what they work on; a manager of an
+  executive department (setting ``executive_departments``) sees the whole company;
+- account_manager, sales: customers they own, or whose projects they work on;
+- planner, designer, media, viewer: customers whose projects they work on;
+- service: every customer (the service desk answers any client), contacts masked;
+- external client contact: no customer records; only their own customer's tickets and project status;
+- guest: nothing.
+"Works on" = manages the project, is a project member, or is assigned one of its tasks.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from crm_core.actor import Actor
+from crm_core.errors import PermissionDenied
+from crm_core.models import Customer, Project, ProjectMember, Role, Staff, Task
+
+
+class Cap(StrEnum):
+    customer_read = "customer.read"
+    customer_create = "customer.create"
+    customer_update = "customer.update"
+    customer_assign = "customer.assign"  # owner and tier changes
+    customer_tag = "customer.tag"
+    followup_log = "followup.log"
+    lead_create = "lead.create"
+    lead_claim = "lead.claim"
+    opportunity_read = "opportunity.read"
+    opportunity_update = "opportunity.update"
+    project_read = "project.read"
+    task_read = "task.read"
+    task_create = "task.create"
+    task_update = "task.update"
+    payment_read = "payment.read"
+    ticket_read = "ticket.read"
+    ticket_create = "ticket.create"
+    ticket_update = "ticket.update"
+    knowledge_read = "knowledge.read"
+    case_read = "case.read"
+    talent_read = "talent.read"
+    report_read = "report.read"
+    risk_read = "risk.read"
+    data_import = "data.import"
+    staff_admin = "staff.admin"
+
+
+_SALES = {
+    Cap.customer_read, Cap.customer_create, Cap.customer_update, Cap.customer_tag, Cap.followup_log,
+    Cap.lead_create, Cap.lead_claim, Cap.opportunity_read, Cap.opportunity_update, Cap.project_read,
+    Cap.task_read, Cap.task_create, Cap.task_update, Cap.payment_read, Cap.ticket_read,
+    Cap.ticket_create, Cap.knowledge_read, Cap.case_read, Cap.talent_read, Cap.risk_read,
+}
+_CREATIVE = {
+    Cap.customer_read, Cap.followup_log, Cap.project_read, Cap.task_read, Cap.task_create,
+    Cap.task_update, Cap.knowledge_read, Cap.case_read, Cap.talent_read, Cap.ticket_read,
+}
+
+ROLE_CAPS: dict[Role, frozenset[Cap]] = {
+    Role.admin: frozenset(Cap),
+    Role.manager: frozenset(set(Cap) - {Cap.data_import, Cap.staff_admin}),
+    Role.account_manager: frozenset(_SALES),
+    Role.sales: frozenset(_SALES),
+    Role.planner: frozenset(_CREATIVE),
+    Role.designer: frozenset(_CREATIVE),
+    Role.media: frozenset(_CREATIVE),
+    Role.service: frozenset({
+        Cap.customer_read, Cap.followup_log, Cap.project_read, Cap.task_read, Cap.task_create,
+        Cap.task_update, Cap.ticket_read, Cap.ticket_create, Cap.ticket_update, Cap.knowledge_read,
+        Cap.case_read, Cap.payment_read,
+    }),
+    Role.viewer: frozenset({Cap.customer_read, Cap.project_read, Cap.task_read, Cap.knowledge_read,
+                            Cap.case_read, Cap.report_read}),
+}
+EXTERNAL_CAPS = frozenset({Cap.ticket_read, Cap.ticket_create, Cap.project_read, Cap.knowledge_read})
+
+_DENIED = {
+    "guest": "你还没有绑定账号，暂时无法使用客户助手。请联系管理员用 `crmbot staff bind` 绑定你的企业微信/钉钉账号。",
+    "external": "抱歉，这项操作仅限公司内部同事使用。你可以咨询服务问题、查询工单或项目进度。",
+    "staff": "抱歉，你的角色没有执行此操作的权限。如有需要，请联系你的主管或管理员。",
+}
+
+
+def capabilities(actor: Actor) -> frozenset[Cap]:
+    if actor.kind == "system":
+        return frozenset(Cap)
+    if actor.kind == "external":
+        return EXTERNAL_CAPS
+    if actor.kind == "staff" and actor.role is not None:
+        return ROLE_CAPS.get(actor.role, frozenset())
+    return frozenset()
+
+
+def can(actor: Actor, cap: Cap) -> bool:
+    return cap in capabilities(actor)
+
+
+def require(actor: Actor, cap: Cap) -> None:
+    if not can(actor, cap):
+        raise PermissionDenied(_DENIED.get(actor.kind, _DENIED["staff"]))
+
+
+def sees_everything(actor: Actor) -> bool:
+    return actor.kind == "system" or (
+        actor.kind == "staff" and (actor.role == Role.admin or (actor.role == Role.manager and actor.company_wide))
+    )
+
+
+def worked_on_customer_ids(staff_id: int):  # type: ignore[no-untyped-def]
+    """Customers whose projects this staff member manages, is a member of, or has tasks in."""
+    member_projects = select(ProjectMember.project_id).where(ProjectMember.staff_id == staff_id)
+    task_projects = select(Task.project_id).where(Task.assignee_id == staff_id, Task.project_id.is_not(None))
+    return select(Project.customer_id).where(
+        or_(Project.manager_id == staff_id, Project.id.in_(member_projects), Project.id.in_(task_projects))
+    )
+
+
+def customer_scope(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on ``Customer`` selecting what the actor may see."""
+    if sees_everything(actor):
+        return true()
+    if actor.kind != "staff" or actor.staff_id is None or actor.role is None:
+        return false()
+    if actor.role == Role.service:
+        return true()
+    works_on = Customer.id.in_(worked_on_customer_ids(actor.staff_id))
+    if actor.role == Role.manager:
+        dept_staff = select(Staff.id).where(Staff.department == actor.department)
+        return or_(Customer.owner_id.in_(dept_staff), works_on)
+    if actor.role in (Role.account_manager, Role.sales):
+        return or_(Customer.owner_id == actor.staff_id, works_on)
+    if actor.role in (Role.planner, Role.designer, Role.media, Role.viewer):
+        return works_on
+    return false()
+
+
+def can_see_customer(session: Session, actor: Actor, customer_id: int) -> bool:
+    stmt = select(Customer.id).where(Customer.id == customer_id, customer_scope(actor))
+    return session.execute(stmt).first() is not None
+
+
+def can_see_contact_details(session: Session, actor: Actor, customer: Customer) -> bool:
+    """Unmasked phone and e-mail: the owner, managers over the customer, admin."""
+    if sees_everything(actor):
+        return True
+    if actor.kind != "staff" or actor.staff_id is None:
+        return False
+    if customer.owner_id == actor.staff_id:
+        return True
+    if actor.role == Role.manager:
+        return can_see_customer(session, actor, customer.id)
+    return False
+
+
+def can_manage_customer(session: Session, actor: Actor, customer: Customer) -> bool:
+    """Edit the record itself: the owner, a manager over it, admin."""
+    return can_see_contact_details(session, actor, customer)
+
+
+_PHONE = re.compile(r"^(\+?\d{0,3}[- ]?)?(\d{3})\d{4}(\d{4})$")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = phone.replace(" ", "").replace("-", "")
+    m = _PHONE.match(digits)
+    if m:
+        return f"{m.group(2)}****{m.group(3)}"
+    return phone[:2] + "*" * max(len(phone) - 4, 1) + phone[-2:] if len(phone) > 4 else "****"
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return email
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}***@{domain}"

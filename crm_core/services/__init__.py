@@ -1,0 +1,1 @@
+"""Service functions: every read and write takes a session and an Actor and checks permissions."""

@@ -1,0 +1,268 @@
+"""Customer reads (the 360° profile) and writes (create, update, tags), permission-checked and audited."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from crm_core import audit
+from crm_core.actor import Actor
+from crm_core.db import flush_or_conflict
+from crm_core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from crm_core.models import (
+    BUDGET_LEVELS,
+    OPEN_STAGES,
+    OPEN_TASK_STATUSES,
+    TIERS,
+    Contract,
+    Customer,
+    CustomerTag,
+    Interaction,
+    Opportunity,
+    Payment,
+    Project,
+    Staff,
+    Tag,
+    Task,
+    utcnow,
+)
+from crm_core.permissions import (
+    Cap,
+    can_manage_customer,
+    can_see_contact_details,
+    customer_scope,
+    mask_email,
+    mask_phone,
+    require,
+)
+from crm_core.services.lookup import resolve_customer
+
+
+class ContactView(BaseModel):
+    name: str
+    title: str | None
+    phone: str | None
+    email: str | None
+    masked: bool
+
+
+class OpportunityView(BaseModel):
+    ref: str | None
+    name: str
+    stage: str
+    amount: Decimal | None
+
+
+class ProjectView(BaseModel):
+    ref: str | None
+    name: str
+    status: str
+    open_tasks: int
+    overdue_tasks: int
+
+
+class PaymentView(BaseModel):
+    contract: str
+    due: date
+    amount: Decimal
+    paid_amount: Decimal
+    status: str
+
+
+class InteractionView(BaseModel):
+    occurred_at: datetime
+    kind: str
+    summary: str
+    staff: str | None
+
+
+class CustomerProfile(BaseModel):
+    ref: str | None
+    name: str
+    legal_name: str | None
+    industry: str | None
+    scale: str | None
+    region: str | None
+    tier: str | None
+    budget_level: str | None
+    owner: str | None
+    tags: list[str]
+    contacts: list[ContactView]
+    open_opportunities: list[OpportunityView]
+    projects: list[ProjectView]
+    next_payment: PaymentView | None
+    overdue_payments: list[PaymentView]
+    last_contact: InteractionView | None
+    risk: str | None  # filled once a risk score exists; None means "unknown", never "no risk"
+    version: int
+
+
+def _visible(session: Session, actor: Actor, customer_id: int) -> Customer:
+    customer = session.scalars(
+        select(Customer).where(Customer.id == customer_id, customer_scope(actor))
+        .options(selectinload(Customer.contacts), selectinload(Customer.tag_links))
+    ).first()
+    if customer is None:
+        raise NotFound("没有找到你可以查看的这位客户。")
+    return customer
+
+
+def get_customer(session: Session, actor: Actor, text: str) -> Customer:
+    require(actor, Cap.customer_read)
+    return resolve_customer(session, actor, text)
+
+
+def profile(session: Session, actor: Actor, customer: Customer, today: date) -> CustomerProfile:
+    require(actor, Cap.customer_read)
+    customer = _visible(session, actor, customer.id)
+    unmasked = can_see_contact_details(session, actor, customer)
+    contacts = [
+        ContactView(
+            name=c.name, title=c.title, masked=not unmasked,
+            phone=c.phone if unmasked else mask_phone(c.phone),
+            email=c.email if unmasked else mask_email(c.email),
+        )
+        for c in customer.contacts
+    ]
+    opps = session.scalars(
+        select(Opportunity).where(Opportunity.customer_id == customer.id, Opportunity.stage.in_(OPEN_STAGES))
+        .order_by(Opportunity.amount.desc())
+    )
+    projects = []
+    for p in session.scalars(select(Project).where(Project.customer_id == customer.id).order_by(Project.start.desc())):
+        open_q = select(func.count()).where(Task.project_id == p.id, Task.status.in_(OPEN_TASK_STATUSES))
+        overdue_q = open_q.where(Task.due < today)
+        projects.append(ProjectView(ref=p.ref, name=p.name, status=p.status,
+                                    open_tasks=session.scalar(open_q) or 0,
+                                    overdue_tasks=session.scalar(overdue_q) or 0))
+    unpaid = list(session.execute(
+        select(Payment, Contract.title).join(Contract).where(
+            Contract.customer_id == customer.id, Payment.status != "已收"
+        ).order_by(Payment.due)
+    ))
+    as_view = [PaymentView(contract=title, due=p.due, amount=p.amount, paid_amount=p.paid_amount, status=p.status)
+               for p, title in unpaid]
+    last = session.scalars(
+        select(Interaction).where(Interaction.customer_id == customer.id).order_by(Interaction.occurred_at.desc())
+    ).first()
+    return CustomerProfile(
+        ref=customer.ref, name=customer.name, legal_name=customer.legal_name, industry=customer.industry,
+        scale=customer.scale, region=customer.region, tier=customer.tier, budget_level=customer.budget_level,
+        owner=customer.owner.name if customer.owner else None, tags=customer.tag_names, contacts=contacts,
+        open_opportunities=[OpportunityView(ref=o.ref, name=o.name, stage=o.stage, amount=o.amount) for o in opps],
+        projects=projects,
+        next_payment=next((v for v in as_view if v.due >= today), None),
+        overdue_payments=[v for v in as_view if v.due < today],
+        last_contact=InteractionView(occurred_at=last.occurred_at, kind=last.kind, summary=last.summary,
+                                     staff=last.staff.name if last.staff else None) if last else None,
+        risk=None,
+        version=customer.version,
+    )
+
+
+def _staff_by_ref(session: Session, ref: str) -> Staff:
+    staff = session.scalars(select(Staff).where(Staff.ref == ref)).first()
+    if staff is None:
+        raise NotFound(f"没有编号为 {ref} 的员工")
+    return staff
+
+
+def create_customer(session: Session, actor: Actor, name: str, industry: str | None = None,
+                    owner_ref: str | None = None, **fields: str | None) -> Customer:
+    require(actor, Cap.customer_create)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("客户名称不能为空")
+    if session.scalars(select(Customer).where(Customer.name == name)).first() is not None:
+        raise InvalidInput(f"客户「{name}」已存在，如需修改请用更新命令。")
+    owner_id = _staff_by_ref(session, owner_ref).id if owner_ref else actor.staff_id
+    customer = Customer(name=name, industry=industry, owner_id=owner_id, **fields)
+    session.add(customer)
+    session.flush()
+    audit.record(session, actor, "customer.create", customer, None, audit.snapshot(customer))
+    return customer
+
+
+UPDATABLE = ("name", "industry", "scale", "region", "owner", "tier", "budget_level")
+
+
+def update_customer(session: Session, actor: Actor, customer: Customer, field: str, value: str,
+                    expected_version: int | None = None) -> Customer:
+    """Change one field. ``expected_version`` is the version the sender saw: a stale one is a conflict."""
+    require(actor, Cap.customer_update)
+    customer = _visible(session, actor, customer.id)
+    if field not in UPDATABLE:
+        raise InvalidInput(f"不支持修改字段 {field}（可修改：{'、'.join(UPDATABLE)}）")
+    if field in ("owner", "tier"):
+        require(actor, Cap.customer_assign)
+    if not can_manage_customer(session, actor, customer):
+        raise PermissionDenied("只有客户负责人、其主管或管理员可以修改客户资料。")
+    if expected_version is not None and expected_version != customer.version:
+        raise Conflict(f"客户「{customer.name}」刚被其他人修改过（当前版本 {customer.version}），请重新查看后再改。")
+    before = audit.snapshot(customer)
+    if field == "owner":
+        customer.owner_id = _staff_by_ref(session, value).id
+    elif field == "tier":
+        if value not in TIERS:
+            raise InvalidInput(f"未知客户级别「{value}」（可选：{'/'.join(TIERS)}）")
+        customer.tier = value
+    elif field == "budget_level":
+        if value not in BUDGET_LEVELS:
+            raise InvalidInput(f"未知预算等级「{value}」（可选：{'/'.join(BUDGET_LEVELS)}）")
+        customer.budget_level = value
+    else:
+        setattr(customer, field, value)
+    flush_or_conflict(session, f"客户「{customer.name}」")
+    audit.record(session, actor, "customer.update", customer, before, audit.snapshot(customer))
+    return customer
+
+
+def set_tag(session: Session, actor: Actor, customer: Customer, tag_name: str, remove: bool = False,
+            source: str = "manual") -> bool:
+    """Add or remove one tag; returns whether anything changed."""
+    require(actor, Cap.customer_tag)
+    customer = _visible(session, actor, customer.id)
+    tag_name = tag_name.strip().lstrip("#")
+    if not tag_name:
+        raise InvalidInput("标签不能为空")
+    before = {"tags": customer.tag_names}
+    tag = session.scalars(select(Tag).where(Tag.name == tag_name)).first()
+    link = next((lk for lk in customer.tag_links if tag and lk.tag_id == tag.id), None)
+    if remove:
+        if link is None:
+            return False
+        customer.tag_links.remove(link)
+    else:
+        if link is not None:
+            return False
+        if tag is None:
+            tag = Tag(name=tag_name)
+            session.add(tag)
+            session.flush()
+        customer.tag_links.append(CustomerTag(tag=tag, source=source, created_by_id=actor.staff_id))
+    session.flush()
+    session.refresh(customer)
+    audit.record(session, actor, "customer.untag" if remove else "customer.tag", customer, before,
+                 {"tags": customer.tag_names})
+    return True
+
+
+def log_followup(session: Session, actor: Actor, customer: Customer, summary: str, kind: str = "其他",
+                 occurred_at: datetime | None = None) -> Interaction:
+    require(actor, Cap.followup_log)
+    customer = _visible(session, actor, customer.id)
+    if not summary.strip():
+        raise InvalidInput("跟进内容不能为空")
+    when = occurred_at or utcnow()
+    row = Interaction(customer_id=customer.id, staff_id=actor.staff_id, kind=kind, summary=summary.strip(),
+                      channel=actor.channel, occurred_at=when)
+    session.add(row)
+    if customer.last_contact_at is None or customer.last_contact_at < when:
+        customer.last_contact_at = when
+    session.flush()
+    audit.record(session, actor, "followup.log", row, None, audit.snapshot(row))
+    return row

@@ -1,0 +1,1 @@
+"""Message → intent → action → reply. Knows nothing of HTTP, XML or signatures."""
