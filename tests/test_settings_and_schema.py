@@ -64,3 +64,13 @@ def test_sqlite_runs_with_wal_and_foreign_keys(sqlite_db: Database):
     with sqlite_db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_every_setting_is_documented_in_readme():
+    from pathlib import Path
+
+    from config.settings import Settings
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"`{name.upper()}`" not in readme]
+    assert missing == []
