@@ -81,7 +81,7 @@ def test_opportunity_stage_is_audited(world_session):
 
 
 def test_ticket_creation_is_audited(world_session):
-    world, s = world_session
+    _world, s = world_session
     client = resolve_actor(s, "wecom", "wm_client_1", external=True)
     ticket_svc.create_ticket(s, client, None, "发票开错了")
     (row,) = audit_rows(s, "ticket.create")
@@ -89,7 +89,7 @@ def test_ticket_creation_is_audited(world_session):
 
 
 def test_staff_binding_is_audited(world_session):
-    world, s = world_session
+    _world, s = world_session
     bind_staff(s, Actor.system(channel="cli"), "S-am1", "dingtalk", "dt_new")
     (row,) = audit_rows(s, "staff.bind")
     assert (row.before["dingtalk_userid"], row.after["dingtalk_userid"]) == ("dt_am1", "dt_new")

@@ -83,7 +83,7 @@ def test_viewer_sees_nothing_without_work(world_session):
 
 
 def test_guest_sees_nothing_and_may_do_nothing(world_session):
-    world, s = world_session
+    _world, s = world_session
     guest = resolve_actor(s, "console", "someone-unknown")
     assert guest.kind == "guest"
     assert visible(s, guest) == set()
