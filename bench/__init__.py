@@ -1,0 +1,1 @@
+"""Reproducible benchmarks with their own data generators (not run by the test suite)."""

@@ -1,0 +1,111 @@
+"""One collection's chunk vectors in an ``embeddings.VectorIndex``, searched per record (best chunk wins)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import VectorIndex
+
+CHUNK_BITS = 10  # vector id = entity_id << CHUNK_BITS | chunk
+MAX_CHUNKS = 1 << CHUNK_BITS
+
+
+def vector_id(entity_id: int, chunk: int) -> int:
+    return (entity_id << CHUNK_BITS) | chunk
+
+
+def split_vector_id(vid: int) -> tuple[int, int]:
+    return vid >> CHUNK_BITS, vid & (MAX_CHUNKS - 1)
+
+
+def _faiss_threads(n: int | None) -> None:
+    """faiss runs its own OpenMP pool; after a search its idle threads spin and starve the query
+    embedder's threads (measured: embedding p95 13 ms → 80+ ms). One query needs no parallelism,
+    so searches run single-threaded and index building gets every core back."""
+    try:
+        import faiss
+    except ImportError:  # pragma: no cover - another vector backend
+        return
+    faiss.omp_set_num_threads(n or os.cpu_count() or 1)
+
+
+def hash_key(content_hash: str) -> int:
+    """64 bits of a chunk's content hash: enough to tell which content a stored vector was made from."""
+    return int(content_hash[:15], 16)
+
+
+class DenseIndex:
+    """Also remembers which content each vector came from, so a sync can update exactly what changed."""
+
+    def __init__(self, dim: int, index: VectorIndex | None = None, hashes: dict[int, int] | None = None) -> None:
+        self.dim = dim
+        self.index = index if index is not None else VectorIndex(dim)
+        self.hashes: dict[int, int] = hashes or {}  # vector id → hash_key of its content
+        self._lock = threading.Lock()  # a sync may update the index while searches read it
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @classmethod
+    def build(cls, dim: int, ids: np.ndarray, vectors: np.ndarray, hashes: list[int],
+              index: VectorIndex | None = None) -> DenseIndex:
+        dense = cls(dim, index, hashes=dict(zip((int(i) for i in ids), hashes, strict=True)))
+        _faiss_threads(None)
+        if len(ids):
+            dense.index.build(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
+        return dense
+
+    def upsert(self, ids: np.ndarray, vectors: np.ndarray, hashes: list[int]) -> None:
+        if len(ids):
+            _faiss_threads(None)
+            with self._lock:
+                self.index.upsert(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
+                self.hashes.update(zip((int(i) for i in ids), hashes, strict=True))
+
+    def remove(self, ids: np.ndarray) -> None:
+        if len(ids):
+            with self._lock:
+                self.index.remove(np.asarray(ids, dtype=np.int64))
+                for i in ids:
+                    self.hashes.pop(int(i), None)
+
+    def search(self, query: np.ndarray, k: int) -> dict[int, tuple[float, int]]:
+        """Up to ``k`` records: entity id → (best chunk's cosine, that chunk)."""
+        if len(self.index) == 0 or k <= 0:
+            return {}
+        best: dict[int, tuple[float, int]] = {}
+        fetch = min(len(self.index), k * 3)
+        _faiss_threads(1)
+        while True:
+            with self._lock:
+                scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), fetch)
+            best.clear()
+            for score, vid in zip(scores[0], ids[0], strict=True):
+                if vid < 0:
+                    continue
+                entity, chunk = split_vector_id(int(vid))
+                if entity not in best or score > best[entity][0]:
+                    best[entity] = (float(score), chunk)
+            if len(best) >= k or fetch >= len(self.index):
+                break
+            fetch = min(len(self.index), fetch * 4)
+        return dict(sorted(best.items(), key=lambda kv: -kv[1][0])[:k])
+
+    def memory_bytes(self) -> int:
+        return int(self.index.memory_bytes())
+
+    def save(self, directory: Path) -> None:
+        self.index.save(directory)
+        ids = np.fromiter(self.hashes, dtype=np.int64, count=len(self.hashes))
+        keys = np.fromiter(self.hashes.values(), dtype=np.int64, count=len(self.hashes))
+        np.savez(directory / "knowledge-content.npz", ids=ids, hashes=keys)
+
+    @classmethod
+    def load(cls, directory: Path, dim: int) -> DenseIndex:
+        with np.load(directory / "knowledge-content.npz") as a:
+            hashes = dict(zip(a["ids"].tolist(), a["hashes"].tolist(), strict=True))
+        return cls(dim, VectorIndex.load(directory), hashes)

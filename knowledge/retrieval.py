@@ -1,0 +1,123 @@
+"""Hybrid retrieval over a ``KnowledgeIndex``: BM25 and dense candidates, fused (weights in settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from config import Settings
+from knowledge import fusion
+from knowledge.documents import COLLECTIONS, EntityType, doc_key
+from knowledge.glossary import expand
+from knowledge.index import KnowledgeIndex
+from knowledge.lexical import top_k
+from knowledge.text import matched_terms
+from knowledge.typos import repair
+
+Method = Literal["hybrid", "lexical", "dense"]
+METHODS: tuple[Method, ...] = ("hybrid", "lexical", "dense")
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str], kind: str = "query", batch_size: int = 32) -> np.ndarray: ...
+
+
+@dataclass
+class Candidate:
+    position: int
+    key: str
+    entity_type: EntityType
+    entity_id: int
+    score: float  # the ranking score of the method used (fused for hybrid)
+    lexical: float = 0.0  # BM25
+    dense: float | None = None  # cosine of the best chunk, when the dense side saw it
+    chunk: int | None = None  # that chunk
+    terms: list[str] = field(default_factory=list)  # query words found in the record
+
+
+@dataclass
+class Retriever:
+    index: KnowledgeIndex
+    embedder: Embedder
+    settings: Settings
+
+    def encode_query(self, query: str) -> np.ndarray:
+        return np.asarray(self.embedder.encode([query], kind="query"), dtype=np.float32)[0]
+
+    def search(self, query: str, *, collection: EntityType | None = None, k: int = 10, method: Method = "hybrid",
+               allowed: np.ndarray | None = None, query_vector: np.ndarray | None = None) -> list[Candidate]:
+        """The ``k`` best records for ``query`` (within ``collection`` and the ``allowed`` mask), best first."""
+        index, s = self.index, self.settings
+        if len(index) == 0 or not query.strip():
+            return []
+        mask = index.mask(collection)
+        if allowed is not None:
+            mask = mask & allowed
+        if not mask.any():
+            return []
+        pool = max(s.search_candidates, k)
+        if s.search_typo_repair:
+            query = repair(query, index.lexical)
+        lex_all: np.ndarray | None = None
+        lex: dict[int, float] = {}
+        qtokens: list[str] = []
+        if method in ("hybrid", "lexical"):
+            lex_all, qtokens = index.lexical.scores(index.lexical_config.tokens(expand(query)))
+            lex = dict(top_k(lex_all, pool, mask))
+        dense: dict[int, tuple[float, int]] = {}
+        if method in ("hybrid", "dense"):
+            qvec = query_vector if query_vector is not None else self.encode_query(expand(query))
+            dense = self._dense(qvec, collection, pool, mask)
+        if method == "lexical":
+            ranked = sorted(lex.items(), key=lambda kv: -kv[1])
+        elif method == "dense":
+            ranked = sorted(((p, v[0]) for p, v in dense.items()), key=lambda kv: -kv[1])
+        else:
+            dense_scores = {p: v[0] for p, v in dense.items()}
+            exact_lex = {p: float(lex_all[p]) for p in dense_scores} if lex_all is not None else None
+            fused = fusion.fuse(s.search_fusion, [lex, dense_scores], [s.search_lexical_weight, s.search_dense_weight],
+                                rrf_k=s.search_rrf_k, exact=[exact_lex, None])
+            ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        out = []
+        for pos, score in ranked[:k]:
+            kind, _, ident = index.keys[pos].partition(":")
+            d = dense.get(pos)
+            out.append(Candidate(
+                position=pos, key=index.keys[pos], entity_type=kind, entity_id=int(ident),  # type: ignore[arg-type]
+                score=float(score), lexical=float(lex_all[pos]) if lex_all is not None else 0.0,
+                dense=d[0] if d else None, chunk=d[1] if d else None,
+                terms=matched_terms(query, index.lexical.doc_terms(index.keys[pos], qtokens)) if qtokens else [],
+            ))
+        return out
+
+    def _dense(self, qvec: np.ndarray, collection: EntityType | None, pool: int,
+               mask: np.ndarray) -> dict[int, tuple[float, int]]:
+        """Position → (cosine, chunk) for the best ``pool`` records inside ``mask``."""
+        index = self.index
+        hits: list[tuple[int, float, int]] = []
+        for name in ([collection] if collection else list(COLLECTIONS)):
+            dense = index.dense.get(name)
+            if dense is None or len(dense) == 0:
+                continue
+            allowed = int(np.count_nonzero(mask & index.mask(name)))
+            if allowed == 0:
+                continue
+            total = int(np.count_nonzero(index.mask(name)))
+            # A filter leaves a subset: ask for proportionally more so that enough of it comes back.
+            want = pool if allowed >= total else min(total, int(pool * total / allowed) + pool)
+            for entity, (score, chunk) in dense.search(qvec, want).items():
+                pos = index.position.get(doc_key(name, entity))
+                if pos is not None and mask[pos]:
+                    hits.append((pos, score, chunk))
+        hits.sort(key=lambda h: -h[1])
+        return {pos: (score, chunk) for pos, score, chunk in hits[:pool]}
+
+
+def describe(candidate: Candidate) -> dict[str, Any]:
+    return {"key": candidate.key, "score": round(candidate.score, 4), "lexical": round(candidate.lexical, 3),
+            "dense": None if candidate.dense is None else round(candidate.dense, 4), "terms": candidate.terms}
