@@ -25,3 +25,19 @@ def day(d: date | datetime | None, tz: ZoneInfo | None = None) -> str:
     if isinstance(d, datetime):
         d = (d.astimezone(tz) if tz else d).date()
     return f"{d.year}-{d.month:02d}-{d.day:02d}"
+
+
+def bar(value: float, top: float, width: int = 10) -> str:
+    """A text bar for chat charts: ``bar(3, 6)`` → "█████"."""
+    if top <= 0 or value <= 0:
+        return "▏"
+    return "█" * max(1, round(width * min(value, top) / top))
+
+
+def page_note(offset: int, shown: int, total: int) -> str | None:
+    """"第 1–10 条，共 23 条，发送「下一页」查看更多" — or None when everything is shown."""
+    if total <= shown and offset == 0:
+        return None
+    end = offset + shown
+    more = "，发送「下一页」查看更多" if end < total else ""
+    return f"第 {offset + 1}–{end} 条，共 {total} 条{more}。"

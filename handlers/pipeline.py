@@ -1,4 +1,10 @@
-"""Handle one message end to end: resolve the sender, route, call services, return a Reply."""
+"""Handle one message end to end: resolve the sender, route, call services, return a Reply.
+
+Commands (``/客户 …``) are parsed by their typed handlers and applied directly; anything else is
+plain language (``handlers.conversation``). Both end in ``handlers.dispatch.perform`` with the
+sender's Actor, so permissions cannot be bypassed by phrasing. The conversation state (pending
+confirmation, numbered choice, context) is saved in the same transaction, after the action.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,17 @@ from datetime import datetime
 
 from config import Settings, get_settings
 from crm_core.db import Database
-from crm_core.errors import Ambiguous, CrmError
+from crm_core.errors import CrmError, PermissionDenied
+from crm_core.permissions import require
 from crm_core.services.identity import resolve_actor
-from handlers import commands  # noqa: F401  (registers the commands)
+from handlers import actions, commands  # noqa: F401  (registers actions and commands)
+from handlers.actions.base import NeedChoice, get_action
+from handlers.conversation import converse
+from handlers.dialogue import Conversation, Pending
+from handlers.dispatch import choice_reply
 from handlers.messages import IncomingMessage
 from handlers.registry import Context, registry, split_command
-from handlers.reply import ListBlock, Paragraph, Reply
+from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +31,33 @@ GUEST_REPLY = (
     "你好！我是客户助手。你的账号还没有和公司员工档案绑定，暂时无法查询客户资料。"
     "请联系管理员执行 `crmbot staff bind <员工编号> --wecom <你的账号>` 完成绑定后再试。"
 )
-NOT_UNDERSTOOD = "抱歉，我没听懂。可以发送 /帮助 查看我能做什么，例如：/客户 星屿科技。"
+
+
+def run_command(ctx: Context, text: str) -> Reply:
+    parsed = split_command(text)
+    if parsed is None:
+        return converse(ctx, text)
+    name, args = parsed
+    cmd = registry.get(name)
+    if cmd is None:
+        return Reply.text(f"没有「/{name}」这个命令。发送 /帮助 查看全部命令。")
+    ctx.source = "command"
+    try:
+        act = get_action(cmd.intent)
+        if act is not None and not act.allowed(ctx.actor):  # before reading arguments: reveal nothing
+            if act.cap is not None:
+                require(ctx.actor, act.cap)
+            raise PermissionDenied("抱歉，这项操作仅限公司内部同事使用。你可以咨询服务问题、查询工单或项目进度。")
+        return cmd.handler(ctx, args)
+    except NeedChoice as exc:  # an argument named several records: ask, then re-run with the choice
+        ctx.session.rollback()
+        conv: Conversation = ctx.cache["conversation"]
+        conv.ask(Pending(kind="choose", intent=cmd.intent, slot=exc.slot, options=exc.candidates, text=text,
+                         source="command", extras={"choices": dict(ctx.cache.get("choices", {}))}, created=ctx.now))
+        return choice_reply(cmd.intent, str(exc), exc.candidates)
+    except CrmError as exc:
+        ctx.session.rollback()
+        return Reply.text(str(exc), tone="warning", intent=cmd.intent)
 
 
 def handle(db: Database, message: IncomingMessage, settings: Settings | None = None,
@@ -29,24 +66,17 @@ def handle(db: Database, message: IncomingMessage, settings: Settings | None = N
     now = (now or message.sent_at or datetime.now(settings.tz)).astimezone(settings.tz)
     with db.unit_of_work() as session:
         actor = resolve_actor(session, message.channel, message.sender_id, message.external)
-        ctx = Context(session=session, actor=actor, message=message, now=now, settings=settings)
         parsed = split_command(message.text)
         if actor.kind == "guest":
             return Reply.text(GUEST_REPLY, intent="help" if parsed and parsed[0] in ("帮助", "help") else None)
-        if parsed is None:
-            return Reply.text(NOT_UNDERSTOOD)
-        name, args = parsed
-        cmd = registry.get(name)
-        if cmd is None:
-            return Reply.text(f"没有「/{name}」这个命令。发送 /帮助 查看全部命令。")
+        ctx = Context(session=session, actor=actor, message=message, now=now, settings=settings)
+        conv = Conversation(session, message.channel, message.chat_id or f"dm:{message.sender_id}",
+                            message.sender_id or "", now, settings)
+        ctx.cache["conversation"] = conv
         try:
-            return cmd.handler(ctx, args)
-        except Ambiguous as exc:
-            session.rollback()
-            return Reply(intent=cmd.intent, blocks=[
-                Paragraph(text=str(exc)),
-                ListBlock(items=[f"{label}（{ref}）" for ref, label in exc.candidates], ordered=True),
-            ])
+            reply = run_command(ctx, message.text) if parsed else converse(ctx, message.text)
         except CrmError as exc:
             session.rollback()
-            return Reply.text(str(exc), tone="warning", intent=cmd.intent)
+            reply = Reply.text(str(exc), tone="warning")
+        conv.save()
+        return reply

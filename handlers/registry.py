@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ class Context:
     message: IncomingMessage
     now: datetime  # aware, in the configured timezone
     settings: Settings
+    source: str = "command"  # command | nlu | agent | dialogue: how the request arrived
+    cache: dict[str, Any] = field(default_factory=dict)  # per-message memo (entity catalogue …)
 
 
 Handler = Callable[[Context, str], Reply]

@@ -56,7 +56,7 @@ def test_bad_setting_stops_the_cli_naming_it(monkeypatch):
 
 
 def test_owner_sees_full_profile_with_phone(world_db):
-    out = chat("--as", "am1", "/客户 星屿科技")
+    out = chat("--as", "am1", "--now", "2026-11-25T10:00:00+08:00", "/客户 星屿科技")
     assert "客户档案｜星屿科技（C-1）" in out
     assert "级别：战略级" in out and "负责人：甲经理" in out
     assert "13812341234" in out  # the owner sees the real number
@@ -99,8 +99,9 @@ def test_help_lists_commands_and_explains_one(world_db):
     assert "/客户 <客户名称>" in out and "/customer" in out
 
 
-def test_not_understood_is_said_clearly(world_db):
-    assert "没听懂" in chat("--as", "am1", "今天中午吃什么")
+def test_small_talk_gets_a_friendly_reply_and_unknown_commands_are_named(world_db):
+    data = json.loads(chat("--as", "am1", "--json", "今天中午吃什么"))
+    assert data["intent"] is None and data["actions"] == [] and data["reply"]
     assert "没有「/买票」这个命令" in chat("--as", "am1", "/买票 北京")
 
 
@@ -135,3 +136,20 @@ def test_healthz(world_db):
     client = TestClient(create_app(db=world_db))
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["schema"] == body["schema_head"]
+
+
+def test_natural_language_write_confirmed_in_a_separate_invocation(world_db):
+    preview = json.loads(chat("--as", "am1", "--json", "--now", "2026-11-25T10:00:00+08:00",
+                              "给策划甲建个任务：整理竞品资料，周五前"))
+    assert preview["intent"] == "task.create" and preview["actions"][0]["status"] == "pending_confirmation"
+    assert preview["slots"] == {"title": "整理竞品资料", "assignee": "S-planner", "due": "2026-11-27"}
+    done = json.loads(chat("--as", "am1", "--json", "--now", "2026-11-25T10:01:00+08:00", "确认"))
+    assert done["intent"] == "confirm" and done["actions"][0]["status"] == "done"
+    assert "已新建任务「整理竞品资料」" in done["reply"]
+
+
+def test_context_carries_across_invocations(world_db):
+    chat("--as", "am1", "--now", "2026-11-25T10:00:00+08:00", "星屿科技最近怎么样")
+    data = json.loads(chat("--as", "am1", "--json", "--now", "2026-11-25T10:02:00+08:00", "它的负责人是谁"))
+    assert data["intent"] == "customer.profile" and data["slots"] == {"customer": "C-1"}
+    assert "负责人是 甲经理" in data["reply"]

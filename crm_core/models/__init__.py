@@ -15,7 +15,8 @@ from crm_core.models.customers import (
     Tag,
     TagCategory,
 )
-from crm_core.models.infra import AuditLog, OutboxMessage, ProcessedMessage
+from crm_core.models.dialogue import DialogueState
+from crm_core.models.infra import OUTBOX_STATUSES, AuditLog, ChannelCursor, OutboxMessage, ProcessedMessage
 from crm_core.models.knowledge import Case, EmbeddingRecord, KBArticle
 from crm_core.models.people import ROLE_LABELS, CalendarBlock, Role, Staff, TalentProfile
 from crm_core.models.projects import (
@@ -51,10 +52,10 @@ from crm_core.models.service import (
 
 __all__ = [
     "BUDGET_LEVELS", "INDUSTRIES", "LEAD_STATUSES", "OPEN_STAGES", "OPEN_TASK_STATUSES",
-    "OPEN_TICKET_STATUSES", "PAYMENT_STATUSES", "PROJECT_STATUSES", "ROLE_LABELS", "STAGES",
+    "OPEN_TICKET_STATUSES", "OUTBOX_STATUSES", "PAYMENT_STATUSES", "PROJECT_STATUSES", "ROLE_LABELS", "STAGES",
     "TASK_STATUSES", "TICKET_PRIORITIES", "TICKET_STATUSES", "TIERS",
-    "AuditLog", "Base", "BehaviorEvent", "CalendarBlock", "Campaign", "Case", "ChatBinding",
-    "Contact", "Contract", "Customer", "CustomerTag", "EmbeddingRecord", "Interaction",
+    "AuditLog", "Base", "BehaviorEvent", "CalendarBlock", "Campaign", "Case", "ChannelCursor", "ChatBinding",
+    "Contact", "Contract", "Customer", "CustomerTag", "DialogueState", "EmbeddingRecord", "Interaction",
     "KBArticle", "Lead", "Opportunity", "OutboxMessage", "Payment", "ProcessedMessage", "Project",
     "ProjectMember", "Proposal", "ProposalAnnotation", "ProposalVersion", "ProposalView", "Role",
     "Segment", "Staff", "Tag", "TagCategory", "TalentProfile", "Task", "Ticket", "TicketNote",

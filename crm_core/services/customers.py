@@ -40,6 +40,7 @@ from crm_core.permissions import (
     require,
 )
 from crm_core.services.lookup import resolve_customer
+from crm_core.services.paging import Page
 
 
 class ContactView(BaseModel):
@@ -266,3 +267,50 @@ def log_followup(session: Session, actor: Actor, customer: Customer, summary: st
     session.flush()
     audit.record(session, actor, "followup.log", row, None, audit.snapshot(row))
     return row
+
+
+# --- lists and lookups by ref (chat) -------------------------------------------------------------
+
+
+class CustomerRow(BaseModel):
+    ref: str | None
+    name: str
+    tier: str | None
+    industry: str | None
+    owner: str | None
+    tags: list[str]
+
+
+def customer_by_ref(session: Session, actor: Actor, ref: str) -> Customer:
+    """A visible customer by its ref (or ``#id``); NotFound otherwise, whether it exists or not."""
+    require(actor, Cap.customer_read)
+    cond = Customer.id == int(ref[1:]) if ref.startswith("#") and ref[1:].isdigit() else Customer.ref == ref
+    customer = session.scalars(select(Customer).where(cond, customer_scope(actor))).first()
+    if customer is None:
+        raise NotFound("没有找到你可以查看的这位客户。")
+    return customer
+
+
+def list_customers(session: Session, actor: Actor, *, tier: str | None = None, industry: str | None = None,
+                   owner_ref: str | None = None, tag: str | None = None, offset: int = 0,
+                   limit: int = 10) -> Page[CustomerRow]:
+    """Visible customers matching every given filter, strategic first, then by name."""
+    require(actor, Cap.customer_read)
+    stmt = select(Customer).where(customer_scope(actor))
+    if tier:
+        stmt = stmt.where(Customer.tier == tier)
+    if industry:
+        stmt = stmt.where(Customer.industry.like(f"{industry}%"))
+    if owner_ref:
+        stmt = stmt.where(Customer.owner_id.in_(select(Staff.id).where(Staff.ref == owner_ref)))
+    if tag:
+        stmt = stmt.where(Customer.id.in_(
+            select(CustomerTag.customer_id).join(Tag).where(Tag.name == tag.strip().lstrip("#"))))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = {t: i for i, t in enumerate(TIERS)}
+    rows = list(session.scalars(stmt.options(selectinload(Customer.tag_links))))
+    rows.sort(key=lambda c: (order.get(c.tier or "", 9), c.name))
+    page = rows[offset:offset + limit]
+    return Page(items=[CustomerRow(ref=c.ref, name=c.name, tier=c.tier, industry=c.industry,
+                                   owner=c.owner.name if c.owner else None, tags=c.tag_names) for c in page],
+                total=total, offset=offset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm_core import audit
@@ -12,6 +12,7 @@ from crm_core.actor import Actor
 from crm_core.errors import InvalidInput, NotFound
 from crm_core.models import Customer, Ticket, utcnow
 from crm_core.permissions import Cap, customer_scope, require, sees_everything
+from crm_core.services.paging import Page
 
 SLA_HOURS = {"紧急": 4, "高": 8, "中": 24, "低": 72}
 
@@ -64,3 +65,17 @@ def create_ticket(session: Session, actor: Actor, customer: Customer | None, tit
     session.flush()
     audit.record(session, actor, "ticket.create", ticket, None, audit.snapshot(ticket))
     return ticket
+
+
+def list_tickets_page(session: Session, actor: Actor, *, mine: bool = False, open_only: bool = False,
+                      offset: int = 0, limit: int = 10) -> Page[Ticket]:
+    """Tickets in scope, newest first; ``mine`` = those the sender opened (or, for a client, their own)."""
+    require(actor, Cap.ticket_read)
+    stmt = select(Ticket).where(ticket_scope(actor))
+    if mine and actor.kind == "staff":
+        stmt = stmt.where(or_(Ticket.created_by_staff_id == actor.staff_id, Ticket.assignee_id == actor.staff_id))
+    if open_only:
+        stmt = stmt.where(Ticket.status.in_(("待处理", "处理中")))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).offset(offset).limit(limit)))
+    return Page(items=rows, total=total, offset=offset)

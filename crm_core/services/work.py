@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm_core import audit
@@ -25,6 +26,7 @@ from crm_core.models import (
     utcnow,
 )
 from crm_core.permissions import Cap, can_manage_customer, customer_scope, require, sees_everything
+from crm_core.services.paging import Page
 
 
 def project_scope(actor: Actor) -> ColumnElement[bool]:
@@ -158,3 +160,77 @@ def move_opportunity(session: Session, actor: Actor, opp: Opportunity, stage: st
     flush_or_conflict(session, f"商机「{opp.name}」")
     audit.record(session, actor, "opportunity.stage", opp, before, audit.snapshot(opp))
     return opp
+
+
+# --- lookups by ref and lists (chat) -------------------------------------------------------------
+
+
+class TaskRow(BaseModel):
+    ref: str | None
+    title: str
+    project: str | None
+    assignee: str | None
+    due: date | None
+    status: str
+    overdue: bool
+
+
+TaskScope = Literal["mine", "overdue", "project", "person", "all"]
+
+
+def _by_ref_cond(model: type[Project] | type[Task] | type[Opportunity], ref: str) -> ColumnElement[bool]:
+    if ref.startswith("#") and ref[1:].isdigit():
+        return model.id == int(ref[1:])
+    return model.ref == ref
+
+
+def project_by_ref(session: Session, actor: Actor, ref: str) -> Project:
+    require(actor, Cap.project_read)
+    project = session.scalars(select(Project).where(_by_ref_cond(Project, ref), project_scope(actor))).first()
+    if project is None:
+        raise NotFound("没有找到你可以查看的这个项目。")
+    return project
+
+
+def task_by_ref(session: Session, actor: Actor, ref: str) -> Task:
+    require(actor, Cap.task_read)
+    task = session.scalars(select(Task).where(_by_ref_cond(Task, ref), task_scope(actor))).first()
+    if task is None:
+        raise NotFound("没有找到你可以查看的这个任务。")
+    return task
+
+
+def customer_projects(session: Session, actor: Actor, customer_id: int, active_only: bool = True) -> list[Project]:
+    require(actor, Cap.project_read)
+    stmt = select(Project).where(Project.customer_id == customer_id, project_scope(actor))
+    if active_only:
+        stmt = stmt.where(Project.status.in_(("筹备中", "进行中")))
+    return list(session.scalars(stmt.order_by(Project.start.desc())))
+
+
+def list_tasks(session: Session, actor: Actor, scope: TaskScope, today: date, *, assignee_ref: str | None = None,
+               project_ref: str | None = None, until: date | None = None, offset: int = 0,
+               limit: int = 10) -> Page[TaskRow]:
+    """Visible tasks: the sender's open ones (mine), overdue ones, a project's, or a person's open ones."""
+    require(actor, Cap.task_read)
+    stmt = select(Task).where(task_scope(actor))
+    open_only = scope != "project"
+    if scope == "mine":
+        stmt = stmt.where(Task.assignee_id == actor.staff_id)
+    if scope == "overdue":
+        stmt = stmt.where(Task.due < today)
+    if assignee_ref:
+        stmt = stmt.where(Task.assignee_id.in_(select(Staff.id).where(Staff.ref == assignee_ref)))
+    if project_ref:
+        stmt = stmt.where(Task.project_id.in_(select(Project.id).where(_by_ref_cond(Project, project_ref))))
+    if open_only:
+        stmt = stmt.where(Task.status.in_(OPEN_TASK_STATUSES))
+    if until is not None:
+        stmt = stmt.where(or_(Task.due.is_(None), Task.due <= until))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    done_last = case((Task.status.in_(OPEN_TASK_STATUSES), 0), else_=1)
+    rows = session.scalars(stmt.order_by(done_last, Task.due.is_(None), Task.due, Task.id).offset(offset).limit(limit))
+    items = [TaskRow(ref=t.ref, title=t.title, project=t.project.name if t.project else None,
+                     assignee=t.assignee.name if t.assignee else None, due=t.due, status=t.status,
+                     overdue=bool(t.due and t.due < today and t.status in OPEN_TASK_STATUSES)) for t in rows]
+    return Page(items=items, total=total, offset=offset)
