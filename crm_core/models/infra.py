@@ -23,11 +23,24 @@ class ProcessedMessage(IdMixin, Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
+
+
 class OutboxMessage(IdMixin, Base):
-    """A message to deliver; the dedupe key (job, entity, period) makes pushes exactly-once."""
+    """A message to deliver; the dedupe key (job, entity, period) makes pushes exactly-once.
+
+    One row is one request to a messenger (a long reply is several rows chained by ``after_id``,
+    each sent only once its predecessor is settled). ``status``: pending → sending (claimed by a
+    worker, ``claimed_at``) → sent | dead (after ``attempts`` reached the limit, or a permanent error).
+    ``rate_key`` names the robot a per-robot limiter counts against (webhooks only).
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_target", "target"),
+        Index("ix_outbox_rate_key_sent", "rate_key", "sent_at"),
+    )
 
     channel: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(500))
@@ -42,6 +55,20 @@ class OutboxMessage(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    after_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    rate_key: Mapped[str | None] = mapped_column(String(100))
+    delivered_via: Mapped[str | None] = mapped_column(String(32))
+
+
+class ChannelCursor(IdMixin, Base):
+    """A named position in a messenger's stream, e.g. the 微信客服 ``sync_msg`` cursor per account."""
+
+    __tablename__ = "channel_cursors"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class AuditLog(IdMixin, Base):

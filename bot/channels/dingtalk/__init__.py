@@ -1,0 +1,1 @@
+"""DingTalk (钉钉): enterprise robot callbacks (HTTP or Stream mode), event subscriptions, robot APIs."""
