@@ -210,3 +210,9 @@ def staff_bind(
     except CrmError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+
+
+# Sub-command groups that live in their own modules (they import this one, so they register last).
+from bot import cli_knowledge  # noqa: E402
+
+cli_knowledge.register(app)
