@@ -58,6 +58,7 @@ _SALES = {
     Cap.lead_create, Cap.lead_claim, Cap.opportunity_read, Cap.opportunity_update, Cap.project_read,
     Cap.task_read, Cap.task_create, Cap.task_update, Cap.payment_read, Cap.ticket_read,
     Cap.ticket_create, Cap.knowledge_read, Cap.case_read, Cap.talent_read, Cap.risk_read,
+    Cap.report_read,  # reports are scoped to what the sender may see: their own funnel, payments …
 }
 _CREATIVE = {
     Cap.customer_read, Cap.followup_log, Cap.project_read, Cap.task_read, Cap.task_create,

@@ -30,7 +30,7 @@ def report_show(ctx: Context, args: ReportArgs) -> Reply:
     if not report.rows:
         return reply.add(Paragraph(text="暂无可统计的数据。" + (" " + " ".join(report.notes) if report.notes else "")))
     top = max((r.value for r in report.rows), default=0.0)
-    if top <= 0 and args.report in ("ltv", "payments", "performance"):
+    if top <= 0 and args.report in ("ltv", "performance"):  # payments: 0 % collected is data, not its absence
         reply.add(Paragraph(text="暂无合同或回款数据，导入合同后即可统计（crmbot import contracts.jsonl --kind contracts）。"))
     reply.add(ListBlock(items=[f"{r.label}  {bar(r.value, top)}  {r.display}" for r in report.rows]))
     for note in report.notes:
