@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -104,7 +105,7 @@ def _related_text(related: list[KBHit]) -> str:
 
 
 def answer_question(session: Session, actor: Actor, question: str, *, settings: Settings | None = None,
-                    embedder: Any = None, llm: Any = None) -> KBAnswer:
+                    embedder: Any = None, llm: Any = None, now: datetime | None = None) -> KBAnswer:
     """Answer ``question`` from the KB; for a client the unanswerable becomes a ticket (the caller commits)."""
     require(actor, Cap.knowledge_read)
     settings = settings or get_settings()
@@ -116,7 +117,7 @@ def answer_question(session: Session, actor: Actor, question: str, *, settings: 
     conf = confidence(best, emb.name, settings.search_fusion)
     if best is not None and conf >= settings.kb_answer_min_confidence:
         return _confident(question, best, hits, conf, settings, llm)
-    return _not_sure(session, actor, question, hits, conf)
+    return _not_sure(session, actor, question, hits, conf, now)
 
 
 def _confident(question: str, best: KBHit, hits: list[KBHit], conf: float, settings: Settings,
@@ -139,7 +140,8 @@ def _confident(question: str, best: KBHit, hits: list[KBHit], conf: float, setti
     return answer
 
 
-def _not_sure(session: Session, actor: Actor, question: str, hits: list[KBHit], conf: float) -> KBAnswer:
+def _not_sure(session: Session, actor: Actor, question: str, hits: list[KBHit], conf: float,
+              now: datetime | None) -> KBAnswer:
     related = hits[:RELATED_LIMIT]
     lines = ["这个问题我暂时没有把握准确回答，不想给你不准确的信息。"]
     if related:
@@ -148,7 +150,8 @@ def _not_sure(session: Session, actor: Actor, question: str, hits: list[KBHit], 
                       composed_by="none")
     if actor.is_external:
         try:
-            ticket = create_ticket(session, actor, None, question.strip()[:300], category=TICKET_CATEGORY)
+            ticket = create_ticket(session, actor, None, question.strip()[:300], category=TICKET_CATEGORY,
+                                   now=now)
         except CrmError:
             ticket = None
         if ticket is not None:

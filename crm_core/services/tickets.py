@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -44,7 +44,8 @@ def get_ticket(session: Session, actor: Actor, number: int) -> Ticket:
 
 
 def create_ticket(session: Session, actor: Actor, customer: Customer | None, title: str, priority: str = "中",
-                  category: str | None = None) -> Ticket:
+                  category: str | None = None, now: datetime | None = None) -> Ticket:
+    """``now``: the message time, from which the SLA runs (default: the clock)."""
     require(actor, Cap.ticket_create)
     if actor.kind == "external":
         customer = session.get(Customer, actor.customer_id) if actor.customer_id else None
@@ -57,10 +58,11 @@ def create_ticket(session: Session, actor: Actor, customer: Customer | None, tit
     if not title.strip():
         raise InvalidInput("请描述一下遇到的问题")
     number = (session.scalar(select(func.max(Ticket.number))) or 1000) + 1
+    opened = now.astimezone(UTC) if now is not None else utcnow()
     ticket = Ticket(number=number, ref=f"TK-{number}", customer_id=customer.id, contact_id=actor.contact_id,
                     title=title.strip(), priority=priority, category=category, status="待处理",
                     created_by_staff_id=actor.staff_id, source=actor.channel,
-                    sla_due_at=utcnow() + timedelta(hours=SLA_HOURS.get(priority, 24)))
+                    created_at=opened, sla_due_at=opened + timedelta(hours=SLA_HOURS.get(priority, 24)))
     session.add(ticket)
     session.flush()
     audit.record(session, actor, "ticket.create", ticket, None, audit.snapshot(ticket))

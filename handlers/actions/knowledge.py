@@ -103,7 +103,7 @@ def kb_ask(ctx: Context, args: KbAskArgs) -> Reply:
     try:
         from knowledge.answer import answer_question
 
-        answer = answer_question(ctx.session, ctx.actor, args.query, settings=ctx.settings)
+        answer = answer_question(ctx.session, ctx.actor, args.query, settings=ctx.settings, now=ctx.now)
     except ImportError:
         return reply.add(Paragraph(text="知识库暂未启用，请稍后再试，或直接联系你的客户经理。", tone="warning"))
     except Exception as exc:

@@ -45,7 +45,8 @@ def ticket_create(ctx: Context, args: TicketCreateArgs) -> Reply:
         if not args.customer:
             raise InvalidInput("请说明是哪个客户的问题，例如：/工单 新建 星屿科技 报告数据对不上")
         customer = customer_svc.customer_by_ref(ctx.session, ctx.actor, args.customer)
-    ticket = svc.create_ticket(ctx.session, ctx.actor, customer, args.summary, priority=_priority(args.summary))
+    ticket = svc.create_ticket(ctx.session, ctx.actor, customer, args.summary, priority=_priority(args.summary),
+                               now=ctx.now)
     hours = svc.SLA_HOURS.get(ticket.priority, 24)
     return Reply.text(f"已新建工单 {ticket.number}（{ticket.priority}优先级）：{ticket.title}。服务时限 {hours} 小时内处理。",
                       intent="ticket.create",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from langchain_core.language_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from sqlalchemy import select
@@ -31,7 +33,9 @@ def test_clients_unanswerable_question_becomes_a_ticket(db: Database):
     with db.unit_of_work() as s:
         world_customer = s.merge(next(iter(world.customers.values())))
         client = Actor(kind="external", name="王女士", channel="wecom", customer_id=world_customer.id)
-        answer = answer_question(s, client, "你们公司楼下有停车位吗")
+        asked = datetime.fromisoformat("2026-11-25T10:00:00+08:00")
+        answer = answer_question(s, client, "你们公司楼下有停车位吗", now=asked)
+        assert answer.ticket is not None and answer.ticket.sla_due_at == asked + timedelta(hours=24)
         assert not answer.confident and "没有把握" in answer.text
         assert len(answer.related) <= 3
         assert answer.ticket is not None and f"#{answer.ticket.number}" in answer.text
