@@ -135,3 +135,43 @@ def test_concurrent_writers_cannot_overwrite_each_other(db):
         second.close()
     with db.unit_of_work() as s:
         assert s.scalars(select(Customer.region).where(Customer.ref == "C-1")).one() == "苏州"
+
+
+def test_lead_create_and_claim_are_audited(world_session):
+    world, s = world_session
+    from crm_core.models import Lead
+    from crm_core.services import leads
+
+    made = leads.create_lead(s, world.actor(s, "am1"), "云杉家居", amount=300000)
+    (created,) = audit_rows(s, "lead.create")
+    assert created.entity_id == made.id and created.after["name"] == "云杉家居"
+    assert created.after["owner_id"] == world.staff["am1"].id  # a salesperson's own lead is theirs at once
+    pooled = Lead(name="白鹭文创", status=leads.POOL, source="import")
+    s.add(pooled)
+    s.flush()
+    leads.claim_lead(s, world.actor(s, "sales1"), pooled)
+    (claimed,) = audit_rows(s, "lead.claim")
+    assert claimed.entity_id == pooled.id and claimed.before["status"] == leads.POOL
+    assert claimed.after["owner_id"] == world.staff["sales1"].id and claimed.after["status"] == "已认领"
+
+
+def test_two_people_claiming_one_lead_only_one_wins(db):
+    from crm_core.errors import InvalidInput
+    from crm_core.models import Lead
+    from crm_core.services import leads
+
+    with db.unit_of_work() as s:
+        world = build_world(s)
+        s.add(Lead(name="白鹭文创", status=leads.POOL, source="import"))
+    with db.session() as first, db.session() as second:
+        lead_a = first.scalars(select(Lead).where(Lead.name == "白鹭文创")).one()
+        lead_b = second.scalars(select(Lead).where(Lead.name == "白鹭文创")).one()
+        leads.claim_lead(first, world.actor(first, "am1"), lead_a)
+        first.commit()
+        with pytest.raises(InvalidInput, match="刚刚被其他同事认领"):
+            leads.claim_lead(second, world.actor(second, "sales1"), lead_b)
+        second.rollback()
+    with db.session() as s:
+        lead = s.scalars(select(Lead).where(Lead.name == "白鹭文创")).one()
+        assert lead.owner_id == world.staff["am1"].id
+        assert len(audit_rows(s, "lead.claim")) == 1

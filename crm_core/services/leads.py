@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from crm_core import audit
@@ -101,9 +101,12 @@ def claim_lead(session: Session, actor: Actor, lead: Lead) -> Lead:
     if lead.status != POOL:
         raise InvalidInput(f"线索「{lead.name}」已经被认领或处理了。")
     before = audit.snapshot(lead)
-    lead.status = "已认领"
-    lead.owner_id = actor.staff_id
-    lead.claimed_at = utcnow()
-    session.flush()
+    # conditional update: of two people claiming at once, exactly one wins
+    won = session.execute(update(Lead).where(Lead.id == lead.id, Lead.status == POOL).values(
+        status="已认领", owner_id=actor.staff_id, claimed_at=utcnow()).execution_options(synchronize_session=False))
+    if won.rowcount != 1:
+        session.expire(lead)
+        raise InvalidInput(f"线索「{lead.name}」刚刚被其他同事认领了。")
+    session.refresh(lead)
     audit.record(session, actor, "lead.claim", lead, before, audit.snapshot(lead))
     return lead
