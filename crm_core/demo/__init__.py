@@ -1,0 +1,1 @@
+"""The demo agency for `crmbot demo`: a deterministic generator and its loader."""
