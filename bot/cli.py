@@ -120,6 +120,9 @@ def demo(
         out.print(f"{kind:>14}: 新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，失败 {report.failed}")
     if failed:
         raise typer.Exit(1)
+    from bot.cli_knowledge import sync_index
+
+    sync_index(settings, db, full=False)
     out.print("演示数据已就绪。试试：crmbot chat --as demo_am \"/帮助\"")
 
 
@@ -175,7 +178,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="监听地址")] = None,
     port: Annotated[int | None, typer.Option(help="端口")] = None,
 ) -> None:
-    """启动 HTTP 服务：/healthz（以及后续的回调与控制台）。"""
+    """启动 HTTP 服务：企业微信/钉钉回调、网页控制台 /console、/healthz，并在后台投递发件箱。"""
     import uvicorn
 
     from bot.app import create_app
@@ -216,3 +219,6 @@ def staff_bind(
 from bot import cli_knowledge  # noqa: E402
 
 cli_knowledge.register(app)
+from bot import cli_outbox  # noqa: E402
+
+cli_outbox.register(app)

@@ -9,6 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from config import Settings
+from crm_core.db import Database
+
 STAGES = {"embed": "计算向量", "lexical": "构建关键词索引"}
 
 
@@ -66,10 +69,15 @@ def search(
 def index_rebuild() -> None:
     """从数据库重建检索索引：只为内容有变化的记录计算向量，向量索引由数据库中的向量记录重建。"""
     from bot import cli as base
+
+    sync_index(base._settings(), base._db(), full=True)
+
+
+def sync_index(settings: Settings, db: Database, *, full: bool) -> None:
+    """Bring the case/KB index up to date with a progress bar (``crmbot index rebuild``, ``crmbot demo``)."""
+    from bot import cli as base
     from knowledge.indexing import sync
 
-    settings = base._settings()
-    db = base._db()
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=base.err, transient=False, disable=not base.err.is_terminal)
     tasks: dict[str, int] = {}
@@ -80,7 +88,7 @@ def index_rebuild() -> None:
         progress.update(tasks[stage], completed=done, total=total or None)
 
     with progress, db.unit_of_work() as session:
-        result = sync(session, settings, progress=report, full=True)
+        result = sync(session, settings, progress=report, full=full)
     base.out.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
 
 
