@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from bench.nlu_data import TEMPLATES, generate
+from bench.record import record_section
 
 SECTION = "## Conversation"
 SPEED = "### Speed"
@@ -155,22 +156,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 def record(speed: str, path: Path) -> None:
     """Replace the "### Speed" part of the "## Conversation" section of docs/benchmarks.md; leave the rest alone."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        path.write_text(text.rstrip("\n") + f"\n\n{SECTION}\n\n{speed}", encoding="utf-8")
-        return
-    end = text.find("\n## ", start + len(SECTION))
-    end = len(text) if end == -1 else end + 1
-    section = text[start:end]
-    sub = section.find(SPEED)
-    if sub == -1:
-        section = section.rstrip("\n") + "\n\n" + speed
-    else:
-        nxt = section.find("\n### ", sub + len(SPEED))
-        section = section[:sub] + speed.rstrip("\n") + "\n" + ("\n" + section[nxt + 1:] if nxt != -1 else "")
-    path.write_text(text[:start] + section.rstrip("\n") + "\n" + ("\n" + text[end:] if end < len(text) else ""),
-                    encoding="utf-8")
+    record_section(speed, SECTION, SPEED, path)
 
 
 def main() -> None:
