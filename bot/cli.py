@@ -219,6 +219,3 @@ def staff_bind(
 from bot import cli_knowledge  # noqa: E402
 
 cli_knowledge.register(app)
-from bot import cli_outbox  # noqa: E402
-
-cli_outbox.register(app)
