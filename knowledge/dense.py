@@ -77,23 +77,23 @@ class DenseIndex:
         """Up to ``k`` records: entity id → (best chunk's cosine, that chunk)."""
         if len(self.index) == 0 or k <= 0:
             return {}
-        best: dict[int, tuple[float, int]] = {}
         fetch = min(len(self.index), k * 3)
         _faiss_threads(1)
         while True:
             with self._lock:
                 scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), fetch)
-            best.clear()
-            for score, vid in zip(scores[0], ids[0], strict=True):
-                if vid < 0:
-                    continue
-                entity, chunk = split_vector_id(int(vid))
-                if entity not in best or score > best[entity][0]:
-                    best[entity] = (float(score), chunk)
-            if len(best) >= k or fetch >= len(self.index):
+            found = ids[0] >= 0
+            vids, sims = ids[0][found], scores[0][found]
+            entities = vids >> CHUNK_BITS
+            # faiss answers best first, so an entity's first occurrence is its best chunk
+            _, first = np.unique(entities, return_index=True)
+            first.sort()
+            if len(first) >= k or fetch >= len(self.index):
                 break
             fetch = min(len(self.index), fetch * 4)
-        return dict(sorted(best.items(), key=lambda kv: -kv[1][0])[:k])
+        first = first[:k]
+        return {int(e): (float(sc), int(c)) for e, sc, c in
+                zip(entities[first], sims[first], vids[first] & (MAX_CHUNKS - 1), strict=True)}
 
     def memory_bytes(self) -> int:
         return int(self.index.memory_bytes())
