@@ -38,6 +38,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.start(worker=run_worker)
+        scheduler = None
+        if settings.jobs_scheduler:  # scheduled pushes (bot/scheduler.py); a database lease keeps processes apart
+            from bot.scheduler import JobScheduler
+
+            scheduler = JobScheduler(db, settings, kick=runtime.worker.kick)
+            scheduler.start()
         stream = None
         if settings.dingtalk_transport == "stream" and settings.dingtalk_app_key and settings.dingtalk_app_secret:
             from bot.channels.dingtalk.stream import StreamTransport
@@ -49,6 +55,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             if stream is not None:
                 stream.stop()
             runtime.stop()

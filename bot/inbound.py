@@ -2,29 +2,28 @@
 
 1. ``claim_message`` records the message key; a retry, a redelivery or another process's copy
    finds the key taken and stops there.
-2. The handler runs in a worker thread (``handlers.pipeline.handle``); its reply is rendered for
-   the message's address and written to the outbox at once — held until the callback's deadline,
-   so a crash after handling still delivers it.
-3. If the reply is ready within the budget and the channel can answer passively, the callback takes
-   the held rows (``pending → sent`` in one conditional update) and answers in its response.
-   Otherwise the rows are released to the outbox worker and the callback answers empty. The
-   conditional update makes the two paths exclusive: never answered twice, never dropped.
+2. The handler (``handlers.pipeline.handle``) runs in a worker thread; its reply is rendered for the
+   message's address and written to the outbox in one transaction with the message's final status.
+3. A channel that can answer in the callback's own response (``passive``) gets the reply there if it
+   is ready within the budget: those rows are written as already sent (``delivered_via="passive"``)
+   and returned to the callback; later parts of a long reply stay in the outbox for the worker.
+   If the budget runs out first, the callback answers empty at once and every row goes to the
+   outbox worker (the channel's send API). A small handshake decides which of the two happens, so a
+   reply is never both answered and queued, nor neither.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Protocol
 
 from config import Settings
 from crm_core.db import Database
-from crm_core.models import OutboxMessage, utcnow
 from crm_core.services import inbound, outbox
 from crm_core.services.outbox import NewMessage
 from handlers.messages import IncomingMessage
@@ -33,7 +32,9 @@ from handlers.reply import Reply
 
 log = logging.getLogger("crmbot.inbound")
 APOLOGY = "抱歉，处理这条消息时出了点问题，请稍后再试；如果一直这样，请联系管理员。"
-HOLD_MARGIN = timedelta(seconds=3)
+
+# How many leading rows of a reply the callback can carry in its own response (0: none).
+Passive = Callable[[Sequence[NewMessage]], int]
 
 
 class Address(Protocol):
@@ -44,7 +45,31 @@ class Address(Protocol):
 class Outcome:
     kind: str  # duplicate | passive | queued
     reply: Reply | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)  # the outbox rows' payload/text when passive
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the passive rows' text and payload
+
+
+class Handoff:
+    """Between the callback waiting for a reply and the thread producing it: whoever moves first wins.
+
+    The thread calls ``answer_passively()`` when the reply is ready; the callback calls ``give_up()``
+    when its budget ran out. After ``give_up()`` returned True the reply goes to the outbox; after
+    ``answer_passively()`` returned True the callback waits (milliseconds) for it and answers with it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = "waiting"  # waiting | passive | abandoned
+
+    def answer_passively(self) -> bool:
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "passive"
+            return self._state == "passive"
+
+    def give_up(self) -> bool:
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "abandoned"
+            return self._state == "abandoned"
 
 
 class InboundRunner:
@@ -58,75 +83,57 @@ class InboundRunner:
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
 
-    # -- the steps --------------------------------------------------------------------------------
     def claim(self, dedupe_channel: str, key: str) -> bool:
         with self.db.unit_of_work() as session:
             return inbound.claim_message(session, dedupe_channel, key)
 
-    def work(self, message: IncomingMessage, dedupe_channel: str, key: str, address: Address,
-             hold: bool, answer: Reply | None = None) -> tuple[Reply, list[OutboxMessage]]:
-        """Handle (in a worker thread) and queue the reply. Never raises: a failure is apologised for.
-        ``answer``: a fixed reply (greeting, unsupported message type) instead of the pipeline."""
-        try:
-            reply = answer if answer is not None else self.handler(self.db, message, settings=self.settings)
-            status = "answered"
-        except Exception:
-            log.exception("handler failed for %s %s", dedupe_channel, key)
-            reply, status = Reply.text(APOLOGY, tone="warning"), "failed"
-        hold_until = utcnow() + timedelta(seconds=self.settings.wecom_reply_budget_seconds) + HOLD_MARGIN if hold else None
-        rows: list[OutboxMessage] = []
-        if reply.blocks:
-            with self.db.unit_of_work() as session:
-                rows = outbox.enqueue(session, address.messages(reply, f"reply:{dedupe_channel}:{key}"),
-                                      hold_until=hold_until)
-                inbound.mark_message(session, dedupe_channel, key, status)
-                session.expunge_all()
-        if not hold:
-            self.kick()
-        return reply, rows
-
-    def take_passive(self, rows: list[OutboxMessage]) -> bool:
-        with self.db.unit_of_work() as session:
-            return outbox.take_for_passive_reply(session, [r.id for r in rows])
-
-    def release(self, rows: list[OutboxMessage]) -> None:
-        if rows:
-            with self.db.unit_of_work() as session:
-                outbox.release(session, [r.id for r in rows])
-        self.kick()
-
-    # -- the whole flow ---------------------------------------------------------------------------
-    async def run(self, message: IncomingMessage, *, dedupe_channel: str, key: str, address: Address,
-                  passive: Callable[[list[OutboxMessage]], bool] | None = None,
-                  budget: float | None = None, answer: Reply | None = None) -> Outcome:
-        """Handle one delivery of a message. ``passive(rows)`` says whether these rows can be the
-        callback's own answer; None means the channel never answers passively (always the outbox)."""
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(self.executor, self.claim, dedupe_channel, key):
+    def process(self, message: IncomingMessage, dedupe_channel: str, key: str, address: Address, *,
+                passive: Passive | None = None, handoff: Handoff | None = None,
+                answer: Reply | None = None) -> Outcome:
+        """Claim, handle and record one delivery of a message (blocking; runs in a worker thread).
+        Never raises for a handler failure: that is apologised for. ``answer``: a fixed reply
+        (greeting, unsupported message type) instead of the pipeline."""
+        if not self.claim(dedupe_channel, key):
             log.info("duplicate %s %s ignored", dedupe_channel, key)
             return Outcome("duplicate")
-        hold = passive is not None
-        future = loop.run_in_executor(self.executor, self.work, message, dedupe_channel, key, address, hold, answer)
-        if not hold:
-            if budget:  # give the reply a head start before answering, but answer within the budget
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(future), budget)
-            return Outcome("queued")
+        failed = False
         try:
-            reply, rows = await asyncio.wait_for(asyncio.shield(future), budget or self.settings.wecom_reply_budget_seconds)
-        except TimeoutError:
-            future.add_done_callback(lambda f: self._release_later(f))
-            log.info("%s %s not ready within the budget: answered empty, reply goes through the outbox",
-                     dedupe_channel, key)
-            return Outcome("queued")
-        assert passive is not None
-        if rows and passive(rows) and await loop.run_in_executor(self.executor, self.take_passive, rows):
-            return Outcome("passive", reply=reply, rows=[{"text": r.text, "payload": r.payload} for r in rows])
-        await loop.run_in_executor(self.executor, self.release, rows)
-        return Outcome("queued", reply=reply)
+            reply = answer if answer is not None else self.handler(self.db, message, settings=self.settings)
+        except Exception:
+            log.exception("handler failed for %s %s", dedupe_channel, key)
+            reply, failed = Reply.text(APOLOGY, tone="warning"), True
+        messages = address.messages(reply, f"reply:{dedupe_channel}:{key}") if reply.blocks else []
+        for m in messages:  # a reply to a callback is not a push: the console needs no HTML of it
+            m.payload.pop("html", None)
+        carried = passive(messages) if passive is not None and messages else 0
+        if carried and not (handoff is not None and handoff.answer_passively()):
+            carried = 0
+        with self.db.unit_of_work() as session:
+            rows = outbox.enqueue(session, messages, passive=carried)
+            if failed:
+                inbound.mark_message(session, dedupe_channel, key, "failed")
+        if len(rows) > carried:
+            self.kick()
+        if carried:
+            return Outcome("passive", reply, [{"text": r.text, "payload": r.payload} for r in rows[:carried]])
+        return Outcome("queued", reply)
 
-    def _release_later(self, future: asyncio.Future[tuple[Reply, list[OutboxMessage]]]) -> None:
-        if future.cancelled() or future.exception() is not None:
-            return
-        _, rows = future.result()
-        self.executor.submit(self.release, rows)
+    async def run(self, message: IncomingMessage, *, dedupe_channel: str, key: str, address: Address,
+                  passive: Passive | None = None, budget: float | None = None,
+                  answer: Reply | None = None) -> Outcome:
+        """Handle one delivery of a message from an async callback. With ``passive``, wait up to
+        ``budget`` seconds for a reply the callback can answer with; without, give the reply that long
+        a head start and answer (the reply goes through the outbox either way)."""
+        loop = asyncio.get_running_loop()
+        handoff = Handoff() if passive is not None else None
+        future = loop.run_in_executor(self.executor, lambda: self.process(
+            message, dedupe_channel, key, address, passive=passive, handoff=handoff, answer=answer))
+        wait = self.settings.wecom_reply_budget_seconds if budget is None else budget
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), wait)
+        except TimeoutError:
+            if handoff is None or handoff.give_up():
+                log.info("%s %s not ready within %.3f s: answered empty, the reply goes through the outbox",
+                         dedupe_channel, key, wait)
+                return Outcome("queued")
+            return await future  # the thread is writing the passive answer right now

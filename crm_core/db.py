@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,13 +23,42 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+SQLITE_BUSY_SECONDS = 5
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cur.close()
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """One writing transaction at a time per process, queued on a lock.
+
+    SQLite allows one writer anyway; a second one otherwise polls its busy handler, which sleeps
+    1, 2, 5, 10 … ms between tries — under concurrent messages that sleeping, not the work, is the
+    tail latency. The lock is taken at a transaction's first write and released when it ends, so
+    readers never wait and a transaction holds it exactly as long as SQLite's own write lock. After
+    the busy timeout without the lock (say, a second write transaction opened inside the first) the
+    statement goes ahead and SQLite decides, as it would without the lock."""
+    lock = threading.Lock()
+
+    def before_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not conn.info.get("sqlite_writer") and statement.lstrip()[:7].upper().startswith(_WRITES) \
+                and lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            conn.info["sqlite_writer"] = True
+
+    def end(conn: Any) -> None:
+        if conn.info.pop("sqlite_writer", False):
+            lock.release()
+
+    event.listen(engine, "before_cursor_execute", before_execute)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
 
 
 def make_engine(url: str) -> Engine:
@@ -39,6 +69,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _serialise_sqlite_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -27,6 +27,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
         if key.startswith("CRMBOT_") and key != "CRMBOT_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
     monkeypatch.setenv("CRMBOT_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CRMBOT_JOBS_SCHEDULER", "false")  # no app under test fires scheduled pushes by the wall clock
     monkeypatch.chdir(tmp_path)
     reset_settings()
     yield

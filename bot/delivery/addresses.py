@@ -48,17 +48,27 @@ class ConsoleChat:
 
 @dataclass(frozen=True)
 class WeComAppUser:
-    """A member's 1:1 chat with the self-built app (``message/send``, markdown)."""
+    """A member's 1:1 chat with the self-built app (``message/send``).
+
+    A callback can be answered passively with one text message (2048 bytes). A reply that fits is one
+    markdown row for the API that also carries its plain text for the passive answer. A longer one is
+    split into numbered text parts: the first can still be the passive answer, the rest follow
+    through the API, so the reader sees "（1/3）" at once and the others right after."""
 
     userid: str
 
     def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
-        parts = render_parts(reply, Dialect.wecom_markdown)
         plain = reply.plain()
-        payloads: list[dict[str, Any]] = [{"msgtype": "markdown"} for _ in parts]
-        if len(parts) == 1 and len(plain.encode("utf-8")) <= limits.WECOM_TEXT_BYTES:
-            payloads[0]["passive_text"] = plain  # short enough for a passive (text-only) callback answer
-        return _rows("wecom_app", self.userid, parts, payloads, reply, dedupe_key, msg_type="markdown", mentions=[])
+        if len(plain.encode("utf-8")) <= limits.WECOM_TEXT_BYTES:
+            parts = render_parts(reply, Dialect.wecom_markdown)
+            payloads: list[dict[str, Any]] = [{"msgtype": "markdown"} for _ in parts]
+            payloads[0]["passive_text"] = plain
+            return _rows("wecom_app", self.userid, parts, payloads, reply, dedupe_key, msg_type="markdown",
+                         mentions=[])
+        parts = render_parts(reply, Dialect.text, limit_bytes=limits.WECOM_TEXT_BYTES)
+        payloads = [{"msgtype": "text"} for _ in parts]
+        payloads[0]["passive_text"] = parts[0]
+        return _rows("wecom_app", self.userid, parts, payloads, reply, dedupe_key, msg_type="text", mentions=[])
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ import httpx
 
 from bot.channels.dingtalk.api import DingTalkApi, post_webhook
 from bot.channels.dingtalk.signature import signed_webhook_url
-from bot.channels.wecom.api import WeComApi, check_errcode, post_json
+from bot.channels.wecom.api import WECOM_DUPLICATE_CHECK_SECONDS, WeComApi, check_errcode, post_json
 from bot.delivery.errors import Permanent
 from crm_core.db import Database
 from crm_core.models import ChatBinding, OutboxMessage
 
 SESSION_WEBHOOK_MARGIN_MS = 60_000  # do not start a request on a sessionWebhook in its last minute
-RESENDABLE_CHANNELS = ("console", "wecom_app")  # the messenger drops a duplicate (message/send duplicate check)
+# Channels where a second copy never reaches the person: the console (nothing is sent) and WeCom's
+# message/send, which drops a message identical to one sent within duplicate_check_interval (30
+# minutes). Rows of other channels that a crash left unconfirmed are dead-lettered, never resent.
+RESENDABLE_CHANNELS = ("console", "wecom_app")
+RESEND_WINDOW_SECONDS = WECOM_DUPLICATE_CHECK_SECONDS - 300
 
 
 class Sender:
@@ -35,18 +39,20 @@ class Sender:
         return "console"  # the web console reads the row itself
 
     def _send_wecom_app(self, row: OutboxMessage, payload: dict[str, Any]) -> str:
-        msgtype = payload.get("msgtype", row.msg_type or "markdown")
-        if row.target.startswith("chat:"):
-            self.wecom.send_appchat_message(row.target[5:], msgtype, row.text)
-        else:
-            self.wecom.send_app_message(row.target, msgtype, row.text)
+        self.wecom.send_app_message(row.target, payload.get("msgtype", row.msg_type or "markdown"), row.text)
         return "wecom_app"
+
+    def _send_wecom_appchat(self, row: OutboxMessage, payload: dict[str, Any]) -> str:
+        self.wecom.send_appchat_message(row.target, payload.get("msgtype", row.msg_type or "markdown"), row.text)
+        return "wecom_appchat"
 
     def _send_wecom_kf(self, row: OutboxMessage, payload: dict[str, Any]) -> str:
         self.wecom.kf_send_text(row.target, str(payload["open_kfid"]), row.text, msgid=f"crmbot_{row.id}")
         return "wecom_kf"
 
     def _send_wecom_robot(self, row: OutboxMessage, payload: dict[str, Any]) -> str:
+        if not payload.get("response_url"):
+            raise Permanent("智能机器人消息没有可用的 response_url，无法补发回复")
         status, data = post_json(self.client, str(payload["response_url"]),
                                  {"msgtype": "markdown", "markdown": {"content": row.text}}, "aibot response_url")
         if status >= 400:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.delivery.errors import DeliveryError
-from bot.delivery.senders import RESENDABLE_CHANNELS, Sender
+from bot.delivery.senders import RESEND_WINDOW_SECONDS, RESENDABLE_CHANNELS, Sender
 from config import Settings
 from crm_core.db import Database
 from crm_core.models import OutboxMessage, utcnow
@@ -43,7 +43,8 @@ class OutboxWorker:
         with self._lock:
             with self.db.unit_of_work() as session:
                 requeued, dead = outbox.recover_stale(session, lease_seconds=self.settings.outbox_lease_seconds,
-                                                      resendable=RESENDABLE_CHANNELS, now=self.clock())
+                                                      resendable=RESENDABLE_CHANNELS,
+                                                      resend_window_seconds=RESEND_WINDOW_SECONDS, now=self.clock())
             if requeued or dead:
                 log.warning("outbox: %d stale rows requeued, %d dead-lettered (worker crashed mid-send)", requeued, dead)
             for _ in range(max_rounds):
@@ -60,38 +61,41 @@ class OutboxWorker:
 
     def _deliver(self, row: OutboxMessage, not_yet_sent: set[int]) -> int:
         now = self.clock()
-        if row.rate_key:
-            with self.db.unit_of_work() as session:
+        with self.db.unit_of_work() as session:
+            if row.rate_key:
                 recent = outbox.sends_in_window(session, row.rate_key, now - RATE_WINDOW,
                                                 exclude_ids=not_yet_sent | {row.id})
                 limit = self.settings.webhook_rate_per_minute
                 if len(recent) >= limit:
                     until = recent[-limit] + RATE_WINDOW
-                    outbox.defer(session, row.id, until, f"机器人每分钟最多 {limit} 条，等待到 {until:%H:%M:%S}")
+                    outbox.defer(session, row, until, f"机器人每分钟最多 {limit} 条，等待到 {until:%H:%M:%S}")
                     log.info("outbox #%d deferred by the per-robot limiter until %s", row.id, until)
                     return 0
+            # the batch's earlier sends may have taken a while: hold the lease anew, or let it go
+            if not outbox.renew(session, row, now=now):
+                log.warning("outbox #%d: claim lost to another worker; not sending", row.id)
+                return 0
         try:
             via = self.sender.send(row)
         except DeliveryError as exc:
-            with self.db.unit_of_work() as session:
-                status = outbox.mark_failed(session, row.id, str(exc), retryable=exc.retryable,
-                                            max_attempts=self.settings.outbox_max_attempts,
-                                            base=self.settings.outbox_backoff_base_seconds,
-                                            cap=self.settings.outbox_backoff_max_seconds,
-                                            now=self.clock(), min_delay=exc.min_delay, rng=self.rng)
+            status = self._failed(row, str(exc), retryable=exc.retryable, min_delay=exc.min_delay)
             log.warning("outbox #%d %s → %s: %s", row.id, row.channel, status, exc)
             return 0
         except Exception as exc:  # a bug must not stop the worker; the row is retried like a transient error
             log.exception("outbox #%d: unexpected error", row.id)
-            with self.db.unit_of_work() as session:
-                outbox.mark_failed(session, row.id, f"内部错误：{type(exc).__name__}: {exc}", retryable=True,
-                                   max_attempts=self.settings.outbox_max_attempts,
-                                   base=self.settings.outbox_backoff_base_seconds,
-                                   cap=self.settings.outbox_backoff_max_seconds, now=self.clock(), rng=self.rng)
+            self._failed(row, f"内部错误：{type(exc).__name__}: {exc}", retryable=True)
             return 0
         with self.db.unit_of_work() as session:
             outbox.mark_sent(session, row.id, via=via, now=self.clock())
         return 1
+
+    def _failed(self, row: OutboxMessage, error: str, *, retryable: bool, min_delay: float = 0.0) -> str:
+        with self.db.unit_of_work() as session:
+            return outbox.mark_failed(session, row.id, error, retryable=retryable,
+                                      max_attempts=self.settings.outbox_max_attempts,
+                                      base=self.settings.outbox_backoff_base_seconds,
+                                      cap=self.settings.outbox_backoff_max_seconds, now=self.clock(),
+                                      min_delay=min_delay, rng=self.rng, claim_token=row.claim_token)
 
     # -- background thread ------------------------------------------------------------------------
     def kick(self) -> None:

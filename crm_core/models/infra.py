@@ -12,7 +12,10 @@ from crm_core.models.base import Base, IdMixin, utcnow
 
 
 class ProcessedMessage(IdMixin, Base):
-    """One row per inbound message key, so a retried or redelivered message is handled once."""
+    """One row per inbound message key, so a retried or redelivered message is handled once.
+
+    ``status``: ``received`` once claimed (its reply, if any, is the outbox row keyed
+    ``reply:<channel>:<key>``), ``failed`` when the handler raised and the sender got an apology."""
 
     __tablename__ = "processed_messages"
     __table_args__ = (UniqueConstraint("channel", "message_key"),)
@@ -31,7 +34,8 @@ class OutboxMessage(IdMixin, Base):
 
     One row is one request to a messenger (a long reply is several rows chained by ``after_id``,
     each sent only once its predecessor is settled). ``status``: pending → sending (claimed by a
-    worker, ``claimed_at``) → sent | dead (after ``attempts`` reached the limit, or a permanent error).
+    worker: ``claim_token``, lease from ``claimed_at``) → sent | dead (after ``attempts`` reached the
+    limit, or a permanent error).
     ``rate_key`` names the robot a per-robot limiter counts against (webhooks only).
     """
 
@@ -56,6 +60,7 @@ class OutboxMessage(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     claimed_at: Mapped[datetime | None] = mapped_column()
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # the claiming worker; "c…" claimed, "s…" being sent
     after_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     rate_key: Mapped[str | None] = mapped_column(String(100))
     delivered_via: Mapped[str | None] = mapped_column(String(32))

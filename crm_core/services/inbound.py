@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,16 +35,21 @@ from crm_core.models import (
 def claim_message(session: Session, channel: str, key: str, *, now: datetime | None = None) -> bool:
     """Record that this message is being handled. True for the first delivery only."""
     values = {"channel": channel, "message_key": key[:200], "status": "received", "received_at": now or utcnow()}
-    dialect = session.get_bind().dialect.name
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING inserts run through the ORM
+    return session.execute(_claim_statement(session.get_bind().dialect.name), values).first() is not None
+
+
+@lru_cache(maxsize=2)
+def _claim_statement(dialect: str) -> Any:
+    """Core INSERT … ON CONFLICT DO NOTHING RETURNING id, built once (it runs for every message)."""
+    table = ProcessedMessage.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(ProcessedMessage).values(**values).on_conflict_do_nothing(
-        index_elements=["channel", "message_key"])
-    return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["channel", "message_key"]).returning(table.c.id)
 
 
 def mark_message(session: Session, channel: str, key: str, status: str) -> None:
-    session.execute(update(ProcessedMessage)
-                    .where(ProcessedMessage.channel == channel, ProcessedMessage.message_key == key[:200])
+    table = ProcessedMessage.__table__
+    session.execute(update(table).where(table.c.channel == channel, table.c.message_key == key[:200])
                     .values(status=status))
 
 

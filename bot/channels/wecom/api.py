@@ -14,6 +14,7 @@ from bot.delivery.tokens import TokenCache
 TOKEN_ERRORS = {40014, 42001, 42009}  # invalid / expired access_token
 RATE_LIMIT_ERRORS = {45009, 45033, 45011, 45047}  # API frequency / concurrency / minute quota
 BUSY_ERRORS = {-1}  # 系统繁忙
+WECOM_DUPLICATE_CHECK_SECONDS = 1800  # message/send drops an identical message within this (its default)
 
 
 def check_errcode(data: dict[str, Any], what: str) -> dict[str, Any]:
@@ -81,10 +82,11 @@ class WeComApi:
         raise AssertionError("unreachable")
 
     def send_app_message(self, touser: str, msgtype: str, content: str) -> dict[str, Any]:
-        """An app message to one member (``message/send``); WeCom drops a duplicate within 30 minutes."""
+        """An app message to one member (``message/send``); WeCom drops an identical one sent within
+        ``duplicate_check_interval``, which makes a resend after a crash harmless."""
         body: dict[str, Any] = {"touser": touser, "msgtype": msgtype, "agentid": int(self.agent_id or 0),
                                 msgtype: {"content": content}, "enable_duplicate_check": 1,
-                                "duplicate_check_interval": 1800}
+                                "duplicate_check_interval": WECOM_DUPLICATE_CHECK_SECONDS}
         return self.call("/cgi-bin/message/send", body)
 
     def send_appchat_message(self, chatid: str, msgtype: str, content: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -31,8 +32,8 @@ from bot.channels.wecom.kf import KfSync
 from bot.delivery.addresses import WeComAppUser
 from bot.inbound import Outcome
 from bot.runtime import Runtime
-from crm_core.models import OutboxMessage
 from crm_core.services import inbound
+from crm_core.services.outbox import NewMessage
 from handlers.messages import IncomingMessage
 from handlers.reply import Reply
 
@@ -93,8 +94,9 @@ def _sent_at(create_time: str, runtime: Runtime) -> datetime | None:
     return datetime.fromtimestamp(int(create_time), UTC).astimezone(runtime.settings.tz)
 
 
-def _passive_ok(rows: list[OutboxMessage]) -> bool:
-    return len(rows) == 1 and "passive_text" in (rows[0].payload or {})
+def _passive_rows(messages: Sequence[NewMessage]) -> int:
+    """The callback's answer can carry the first message (one passive text answer)."""
+    return 1 if "passive_text" in messages[0].payload else 0
 
 
 def router(runtime: Runtime) -> APIRouter:
@@ -114,7 +116,7 @@ def router(runtime: Runtime) -> APIRouter:
         message = IncomingMessage(channel="wecom", text=text, sender_id=user, chat_id=f"dm:{user}",
                                   message_id=key, sent_at=sent_at)
         outcome = await runtime.runner.run(message, dedupe_channel=dedupe, key=key, address=WeComAppUser(user),
-                                           passive=_passive_ok, budget=settings.wecom_reply_budget_seconds,
+                                           passive=_passive_rows, budget=settings.wecom_reply_budget_seconds,
                                            answer=answer_with)
         return answer(outcome, user)
 
@@ -128,17 +130,23 @@ def router(runtime: Runtime) -> APIRouter:
         user = msg.get("FromUserName", "")
         kind = msg.get("MsgType", "")
         create_time = msg.get("CreateTime", "")
-        if not user or not kind:
-            raise Refusal(400, "消息缺少 FromUserName 或 MsgType")
+        if not kind:
+            raise Refusal(400, "消息缺少 MsgType")
         sent_at = _sent_at(create_time, runtime)
         if kind != "event":
             msg_id = msg.get("MsgId")
-            if not msg_id:
-                raise Refusal(400, "消息缺少 MsgId")
+            if not user or not msg_id:
+                raise Refusal(400, "消息缺少 FromUserName 或 MsgId")
             if kind == "text":
                 return await converse(user, msg.get("Content", ""), msg_id, "wecom", sent_at)
             return await converse(user, "", msg_id, "wecom", sent_at, Reply.text(ONLY_TEXT))
         event = msg.get("Event", "")
+        if event == "kf_msg_or_event":  # 微信客服: no sender; the Token is unique per event
+            if await asyncio.to_thread(_claim, runtime, "wecom_event", f"kf:{msg.get('Token') or create_time}"):
+                kf.schedule(msg.get("Token", ""), msg.get("OpenKfId", ""))
+            return PlainTextResponse("")
+        if not user:
+            raise Refusal(400, "事件缺少 FromUserName")
         key = f"{user}:{create_time}"
         if event == "subscribe":
             return await converse(user, "/帮助", key, "wecom_event", sent_at)
@@ -147,14 +155,14 @@ def router(runtime: Runtime) -> APIRouter:
             if not await asyncio.to_thread(_claim, runtime, "wecom_event", key):
                 return PlainTextResponse("")
             return await converse(user, "", f"{user}:{day}", "wecom_greeting", sent_at, Reply.text(GREETING))
+        if event == "change_contact":  # sent by "sys"; several changes can share one second
+            key += f":{msg.get('ChangeType', '')}:{msg.get('UserID') or msg.get('Id') or ''}"
         if not await asyncio.to_thread(_claim, runtime, "wecom_event", f"{key}:{event}"):
             return PlainTextResponse("")
         if event == "change_contact":
             done = await asyncio.to_thread(_directory_change, runtime, msg)
             if done:
                 log.info("通讯录变更：%s", done)
-        elif event == "kf_msg_or_event":
-            kf.schedule(msg.get("Token", ""), msg.get("OpenKfId", ""))
         return PlainTextResponse("")
 
     return api

@@ -71,10 +71,7 @@ class KfSync:
     def handle_item(self, item: dict[str, Any]) -> int:
         if int(item.get("origin", 0) or 0) != CUSTOMER_ORIGIN or not item.get("msgid"):
             return 0
-        runner = self.runtime.runner
         msgid = str(item["msgid"])
-        if not runner.claim("wecom_kf", msgid):
-            return 0
         external_userid = str(item.get("external_userid", ""))
         kfid = str(item.get("open_kfid", ""))
         text = str((item.get("text") or {}).get("content", "")) if item.get("msgtype") == "text" else ""
@@ -83,5 +80,6 @@ class KfSync:
         from handlers.reply import Reply
 
         answer = None if text else Reply.text("暂时只能处理文字消息，请直接输入您的问题。")
-        runner.work(message, "wecom_kf", msgid, WeComKfCustomer(kfid, external_userid), hold=False, answer=answer)
-        return 1
+        outcome = self.runtime.runner.process(message, "wecom_kf", msgid, WeComKfCustomer(kfid, external_userid),
+                                              answer=answer)
+        return 0 if outcome.kind == "duplicate" else 1

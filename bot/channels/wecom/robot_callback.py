@@ -112,7 +112,7 @@ def router(runtime: Runtime) -> APIRouter:
                                   is_group=group, message_id=str(msgid))
         outcome = await runtime.runner.run(
             message, dedupe_channel="wecom_robot", key=str(msgid), address=WeComRobotChat(chat, response_url),
-            passive=lambda rows: len(rows) == 1, budget=settings.wecom_reply_budget_seconds,
+            passive=lambda messages: 1, budget=settings.wecom_reply_budget_seconds,
             answer=None if text else Reply.text(ONLY_TEXT))
         if outcome.kind != "passive":
             return PlainTextResponse("")

@@ -28,6 +28,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("after_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("rate_key", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("delivered_via", sa.String(length=32), nullable=True))
@@ -47,6 +48,7 @@ def downgrade() -> None:
         batch_op.drop_column("delivered_via")
         batch_op.drop_column("rate_key")
         batch_op.drop_column("after_id")
+        batch_op.drop_column("claim_token")
         batch_op.drop_column("claimed_at")
 
     op.drop_table("channel_cursors")
