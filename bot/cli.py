@@ -219,3 +219,9 @@ def staff_bind(
 from bot import cli_knowledge  # noqa: E402
 
 cli_knowledge.register(app)
+from bot import cli_outbox  # noqa: E402
+
+cli_outbox.register(app)
+from bot import cli_jobs  # noqa: E402
+
+cli_jobs.register(app)

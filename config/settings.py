@@ -62,6 +62,18 @@ def _config_file() -> Path | None:
     return local if local.is_file() else None
 
 
+# When each push job runs (crontab: minute hour day month weekday, in TIMEZONE). Setting
+# JOBS_SCHEDULE overrides single entries, e.g. {"digest": "0 9 * * mon-fri"}; "" switches a job off.
+DEFAULT_JOB_SCHEDULE: dict[str, str] = {
+    "churn_risk": "30 7 * * *",
+    "digest": "30 8 * * mon-fri",
+    "overdue_tasks": "0 9 * * mon-fri",
+    "due_soon": "5 8-20 * * *",
+    "stale_followups": "0 10 * * mon-fri",
+    "payments": "0 9 * * mon-fri",
+    "ticket_sla": "*/15 * * * *",
+}
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -122,6 +134,17 @@ class Settings(BaseSettings):
     quiet_hours_start: str = "22:00"
     quiet_hours_end: str = "08:00"
     max_alerts_per_person_per_day: int = Field(default=10, ge=1)
+    # scheduled jobs (bot/scheduler.py, bot/jobs.py): schedules in crontab syntax, local time (TIMEZONE)
+    jobs_scheduler: bool = True
+    jobs_schedule: dict[str, str] = Field(default_factory=dict, validate_default=True)
+    jobs_lease_seconds: float = Field(default=900.0, gt=0)
+    task_due_soon_hours: int = Field(default=24, ge=1, le=168)
+    task_due_time: str = "18:00"
+    followup_stale_days: int = Field(default=3, ge=1)
+    payment_due_soon_days: int = Field(default=7, ge=0)
+    churn_alert_threshold: int = Field(default=50, ge=1, le=100)
+    churn_model_min_labels: int = Field(default=20, ge=5)
+    churn_rescore_days: int = Field(default=7, ge=1, le=31)
     # web
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -150,6 +173,9 @@ class Settings(BaseSettings):
     nlu_semantic_weight: float = Field(default=12.0, ge=0)
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
     llm_max_steps: int = Field(default=4, ge=1, le=10)
+    # curation (crm_core/services/{talent,tiering,tags,merge}.py)
+    talent_window_days: int = Field(default=14, ge=1, le=90)
+    tag_rules: list[dict[str, Any]] = Field(default_factory=list)  # empty: the defaults in config/vocab/tags.json
 
     @field_validator("timezone")
     @classmethod
@@ -160,11 +186,33 @@ class Settings(BaseSettings):
             raise ValueError(f"未知时区 {value!r}") from exc
         return value
 
-    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @field_validator("jobs_schedule")
+    @classmethod
+    def _valid_schedule(cls, value: dict[str, str]) -> dict[str, str]:
+        """Given entries override the defaults one by one; an empty string switches a job off."""
+        unknown = sorted(set(value) - set(DEFAULT_JOB_SCHEDULE))
+        if unknown:
+            raise ValueError(f"未知任务 {', '.join(unknown)}（可选：{', '.join(DEFAULT_JOB_SCHEDULE)}）")
+        for job, expr in value.items():
+            if expr and len(expr.split()) != 5:
+                raise ValueError(f"任务 {job} 的时间表应为 crontab 的 5 段格式（分 时 日 月 周），收到 {expr!r}")
+        return {**DEFAULT_JOB_SCHEDULE, **value}
+
+    @field_validator("quiet_hours_start", "quiet_hours_end", "task_due_time")
     @classmethod
     def _valid_hhmm(cls, value: str) -> str:
         if not _HHMM.match(value):
             raise ValueError(f"时间格式应为 HH:MM, 收到 {value!r}")
+        return value
+
+    @field_validator("tag_rules")
+    @classmethod
+    def _valid_tag_rules(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        needs = {"ltv_top_percent": "percent", "no_interaction_days": "days", "overdue_payment_days": "days"}
+        for i, rule in enumerate(value, 1):
+            kind = rule.get("kind")
+            if not rule.get("tag") or kind not in needs or not isinstance(rule.get(needs[kind]), int | float):
+                raise ValueError(f"第 {i} 条规则应为 {{\"tag\", \"kind\": {'/'.join(needs)}, 以及 percent 或 days}}，收到 {rule!r}")
         return value
 
     @field_validator("database_url")
@@ -199,6 +247,10 @@ class Settings(BaseSettings):
     @property
     def quiet_hours(self) -> tuple[time, time]:
         return time.fromisoformat(self.quiet_hours_start), time.fromisoformat(self.quiet_hours_end)
+
+    @property
+    def task_due_time_of_day(self) -> time:
+        return time.fromisoformat(self.task_due_time)
 
     @property
     def llm_enabled(self) -> bool:

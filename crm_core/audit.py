@@ -29,6 +29,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def plain(value: Any) -> Any:
+    """A value as JSON-safe data (dates as ISO text, decimals as numbers)."""
+    return _plain(value)
+
+
 def snapshot(obj: Base, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Column values of a record as JSON-safe data (timestamps and version left out)."""
     data = {

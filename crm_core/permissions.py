@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm_core.actor import Actor
@@ -31,6 +31,7 @@ class Cap(StrEnum):
     customer_update = "customer.update"
     customer_assign = "customer.assign"  # owner and tier changes
     customer_tag = "customer.tag"
+    customer_merge = "customer.merge"  # merge duplicates (the sender must also manage both records)
     followup_log = "followup.log"
     lead_create = "lead.create"
     lead_claim = "lead.claim"
@@ -47,6 +48,7 @@ class Cap(StrEnum):
     knowledge_read = "knowledge.read"
     case_read = "case.read"
     talent_read = "talent.read"
+    talent_update = "talent.update"  # anyone's talent profile; one's own needs only talent.read
     report_read = "report.read"
     risk_read = "risk.read"
     data_import = "data.import"
@@ -57,7 +59,7 @@ _SALES = {
     Cap.customer_read, Cap.customer_create, Cap.customer_update, Cap.customer_tag, Cap.followup_log,
     Cap.lead_create, Cap.lead_claim, Cap.opportunity_read, Cap.opportunity_update, Cap.project_read,
     Cap.task_read, Cap.task_create, Cap.task_update, Cap.payment_read, Cap.ticket_read,
-    Cap.ticket_create, Cap.knowledge_read, Cap.case_read, Cap.talent_read, Cap.risk_read,
+    Cap.ticket_create, Cap.knowledge_read, Cap.case_read, Cap.talent_read, Cap.risk_read, Cap.customer_merge,
     Cap.report_read,  # reports are scoped to what the sender may see: their own funnel, payments …
 }
 _CREATIVE = {
@@ -125,7 +127,11 @@ def worked_on_customer_ids(staff_id: int):  # type: ignore[no-untyped-def]
 
 
 def customer_scope(actor: Actor) -> ColumnElement[bool]:
-    """A WHERE clause on ``Customer`` selecting what the actor may see."""
+    """A WHERE clause on ``Customer`` selecting what the actor may see (never an archived duplicate)."""
+    return and_(Customer.merged_into_id.is_(None), _visible_customers(actor))
+
+
+def _visible_customers(actor: Actor) -> ColumnElement[bool]:
     if sees_everything(actor):
         return true()
     if actor.kind != "staff" or actor.staff_id is None or actor.role is None:

@@ -62,6 +62,8 @@ def is_confirm(text: str, strict: bool = False) -> bool:
 
 def is_cancel(text: str, strict: bool = False) -> bool:
     t = text.strip(_STRIP)
+    if strict and re.match(r"^(撤销|撤回)(刚才的|上次的?|之前的)?合并", t):  # undoing a merge is a request of its own
+        return False
     if re.match(r"^(算了|取消|不用了|不要了|撤销|放弃|先不|别执行|cancel)", t, re.IGNORECASE) or \
             t.endswith(("取消", "取消吧", "算了")):
         return True
@@ -148,6 +150,10 @@ def _fill(ctx: Context, conv: Conversation, pending: Pending, text: str) -> Repl
 # --- understanding -------------------------------------------------------------------------------
 
 
+_QUESTION = re.compile(r"[?？]|吗|么|呢|怎么|如何|能否|能不能|可不可以|可以.{0,8}吗|是否|哪|什么|多少|几|请问|为什么|有没有")
+_GREETING = re.compile(r"(你好|您好|在吗|在不在|hi|hello|嗨|哈喽|谢谢|多谢|好的|收到)[呀啊吗呢～~!！。.?？]*", re.IGNORECASE)
+
+
 def _chitchat(text: str) -> Reply:
     replies = _vocab()["chitchat_reply"]
     pick = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % len(replies)
@@ -185,6 +191,9 @@ def _not_found(intent: str, slot: str, name: str) -> Reply:
 def _run_understood(ctx: Context, conv: Conversation, u: Understanding) -> Reply:
     intent = u.intent
     if intent is None:
+        if ctx.actor.is_external and _QUESTION.search(u.text) and not _GREETING.fullmatch(u.text.strip()):
+            # a client's question is a service question: the knowledge base answers, or a ticket opens
+            return perform(ctx, conv, "kb.ask", {"query": u.text.strip()}, confirmed=True)
         top = u.route.ranked[0][0] if u.route is not None and u.route.ranked else None
         return _chitchat(u.text) if top == CHITCHAT else _unsure(ctx, conv, u)
     if intent in ("confirm", "cancel"):

@@ -31,6 +31,20 @@ GUEST_REPLY = (
     "你好！我是客户助手。你的账号还没有和公司员工档案绑定，暂时无法查询客户资料。"
     "请联系管理员执行 `crmbot staff bind <员工编号> --wecom <你的账号>` 完成绑定后再试。"
 )
+EXTERNAL_GUEST_REPLY = (
+    "您好！我是客户助手。您的微信还没有登记为我们客户的联系人，暂时无法查询项目进度和工单。"
+    "请联系为您服务的客户经理，把您的微信绑定到贵司的联系人资料上，之后就可以直接在这里咨询了。"
+)
+
+
+def guest_reply(message: IncomingMessage) -> str:
+    """How an unbound sender gets access: a client asks their account manager; staff ask an admin to
+    bind their id (given, so the admin can copy it)."""
+    if message.external:
+        return EXTERNAL_GUEST_REPLY
+    flag = "--dingtalk" if message.channel == "dingtalk" else "--wecom"
+    text = GUEST_REPLY.replace("--wecom <你的账号>", f"{flag} <你的账号>")
+    return text + (f"你的账号：{message.sender_id}" if message.sender_id else "")
 
 
 def run_command(ctx: Context, text: str) -> Reply:
@@ -68,7 +82,7 @@ def handle(db: Database, message: IncomingMessage, settings: Settings | None = N
         actor = resolve_actor(session, message.channel, message.sender_id, message.external)
         parsed = split_command(message.text)
         if actor.kind == "guest":
-            return Reply.text(GUEST_REPLY, intent="help" if parsed and parsed[0] in ("帮助", "help") else None)
+            return Reply.text(guest_reply(message), intent="help" if parsed and parsed[0] in ("帮助", "help") else None)
         ctx = Context(session=session, actor=actor, message=message, now=now, settings=settings)
         conv = Conversation(session, message.channel, message.chat_id or f"dm:{message.sender_id}",
                             message.sender_id or "", now, settings)

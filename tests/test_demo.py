@@ -160,3 +160,19 @@ def test_readme_walkthrough_through_the_chat_path(db):
     assert "没有找到你可以查看的客户" in theirs and phone not in theirs
     stranger = ask("somebody_new")
     assert "还没有和公司员工档案绑定" in stranger and "crmbot staff bind" in stranger and phone not in stranger
+
+
+def test_the_tier_model_agrees_with_the_demo_tiers(db):
+    """Each tier comes with the history behind it: the first nightly tiering run keeps almost all."""
+    from crm_core.services import tiering
+
+    load_demo(db, TODAY)
+    with db.session() as s:
+        before = {c.ref: c.tier for c in s.scalars(select(Customer))}
+    with db.unit_of_work() as s:
+        tiering.recompute_all(s, datetime.combine(TODAY + timedelta(days=1), time(1), tzinfo=ZoneInfo("Asia/Shanghai")))
+    with db.session() as s:
+        after = {c.ref: c.tier for c in s.scalars(select(Customer))}
+    kept = sum(before[ref] == after[ref] for ref in before)
+    assert kept >= 0.9 * len(before) and after["C-001"] == "战略级"
+    assert {after[ref] for ref in after} == {"战略级", "成长级", "常规级"}

@@ -731,7 +731,41 @@ def _contract_rows(w: World) -> list[Row]:
             "start": (deal.closed + timedelta(days=3)).isoformat(), "end": end.isoformat(),
             "status": "已完成" if finished else "履行中",
         })
-    return rows
+    return rows + [contract for contract, _ in _history_contracts(w)]
+
+
+# Past, completed contracts by tier: (days before today it was signed, amount range in 万). They give
+# the tier model (crm_core/services/tiering.py) the years, renewals and recent budget behind each
+# tier the demo assigns: 战略级 three-plus years with renewals, 成长级 about a year.
+HISTORY_BY_TIER: dict[str, list[tuple[int, tuple[int, int]]]] = {
+    "战略级": [(1320, (60, 120)), (930, (80, 160)), (560, (100, 200)), (140, (160, 300))],
+    "成长级": [(430, (30, 60)), (160, (80, 140))],
+    "常规级": [],
+}
+
+
+def _history_contracts(w: World) -> list[tuple[Row, list[Row]]]:
+    """Completed contracts of earlier years, each with its (paid) payment plan."""
+    rng = w.rng("history")
+    out: list[tuple[Row, list[Row]]] = []
+    for client in w.clients:
+        for n, (days_ago, (lo, hi)) in enumerate(HISTORY_BY_TIER[client.tier], start=1):
+            signed = w.day(-days_ago - rng.randint(0, 20))
+            amount = rng.randint(lo, hi) * 10_000
+            end = signed + timedelta(days=rng.randint(60, 120))
+            ref = f"KH-{client.ref[2:]}-{n}"
+            contract: Row = {
+                "ref": ref, "customer": client.ref, "title": f"{client.short}{signed.year}年度传播服务合同",
+                "amount": amount, "owner": client.owner, "signed_at": signed.isoformat(),
+                "start": (signed + timedelta(days=3)).isoformat(), "end": end.isoformat(), "status": "已完成",
+            }
+            halves = [amount // 2, amount - amount // 2]
+            payments = [{"ref": f"PM-{ref[1:]}-{seq}", "contract": ref, "seq": seq, "due": due.isoformat(),
+                         "amount": part, "paid_amount": part, "paid_at": due.isoformat(), "status": "已收"}
+                        for seq, (due, part) in enumerate(((signed + timedelta(days=15), halves[0]),
+                                                            (end, halves[1])), start=1)]
+            out.append((contract, payments))
+    return out
 
 
 def _payment_rows(w: World) -> list[Row]:
@@ -756,7 +790,7 @@ def _payment_rows(w: World) -> list[Row]:
             else:
                 row["status"] = "待收"
             rows.append(row)
-    return rows
+    return rows + [row for _, payments in _history_contracts(w) for row in payments]
 
 
 def _proposal_rows(w: World) -> list[Row]:

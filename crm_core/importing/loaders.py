@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from crm_core import audit
 from crm_core.importing.base import (
     MISSING,
     Fields,
@@ -61,6 +62,7 @@ from crm_core.models import (
     Staff,
     Tag,
     TalentProfile,
+    TalentWork,
     Task,
     Ticket,
     TicketNote,
@@ -151,9 +153,19 @@ def _sync_tags(ctx: ImportContext, names: list[str], customer: Customer) -> None
             links.append(CustomerTag(tag=_tag(ctx, name), source="import", created_by_id=ctx.actor.staff_id))
 
 
+def _tier_values(ctx: ImportContext, ref: str, tier: Any) -> dict[str, Any]:
+    """A file's tier is where a customer starts; once the tier model or a manager has set one, it stays."""
+    id_ = ctx.id_of(Customer, ref)
+    source = ctx.session.scalar(select(Customer.tier_source).where(Customer.id == id_)) if id_ is not None else None
+    if source in ("rule", "manual") or tier is MISSING:
+        return {}
+    return {"tier": tier, "tier_source": "import" if given(tier) else None}
+
+
 def load_customers(ctx: ImportContext, f: Fields) -> Result:
     tags = f.strings("tags")
-    return upsert(ctx, Customer, f.key(), {
+    ref = f.key()
+    return upsert(ctx, Customer, ref, {
         "name": f.text("name", required=True),
         "short_name": f.text("short_name"),
         "legal_name": f.text("legal_name"),
@@ -161,7 +173,7 @@ def load_customers(ctx: ImportContext, f: Fields) -> Result:
         "scale": f.text("scale"),
         "region": f.text("region"),
         "owner_id": f.ref("owner", Staff, "负责人"),
-        "tier": f.choice("tier", normalise_tier, TIERS, "客户等级"),
+        **_tier_values(ctx, ref, f.choice("tier", normalise_tier, TIERS, "客户等级")),
         "budget_level": f.choice("budget_level", normalise_budget_level, BUDGET_LEVELS, "预算等级"),
         "custom_fields": f.mapping("custom_fields"),
         "consent": f.flag("consent"),
@@ -415,6 +427,22 @@ def _calendar(f: Fields, items: list[Any]) -> list[tuple[Any, ...]]:
     return sorted(blocks.values(), key=lambda b: (b[0], b[1], b[2]))
 
 
+def _works(f: Fields, items: list[Any]) -> list[tuple[Any, ...]]:
+    """Past work: ``{"title", "description", "skills", "project", "case", "industry", "rating", "finished_on"}``."""
+    out = []
+    for i, item in enumerate(items, start=1):
+        wf = f.nested({"title": item} if isinstance(item, str) else item, f"works[{i}].")
+        out.append((wf.text("title", required=True), _opt(wf.text("description")), _opt(wf.strings("skills")) or [],
+                    _opt(wf.ref("project", Project, "项目")), _opt(wf.ref("case", Case, "案例")),
+                    _opt(wf.convert("industry", normalise_industry)), _opt(wf.number("rating", lo=0, hi=5)),
+                    _opt(wf.day("finished_on"))))
+    return out
+
+
+def _work_key(w: TalentWork) -> tuple[Any, ...]:
+    return (w.title, w.description, tuple(w.skills or []), w.project_id, w.case_id, w.industry, w.rating, w.finished_on)
+
+
 def load_talents(ctx: ImportContext, f: Fields) -> Result:
     staff_ref = f.key()
     staff_id = ctx.id_of(Staff, staff_ref)
@@ -422,14 +450,22 @@ def load_talents(ctx: ImportContext, f: Fields) -> Result:
         raise RowError(f"员工 {staff_ref} 不存在")
     items = f.entries("calendar")
     blocks = _calendar(f, items) if isinstance(items, list) else None
+    work_items = f.entries("works")
+    works = _works(f, work_items) if isinstance(work_items, list) else None
 
     def sync(profile: TalentProfile) -> None:
-        wanted = [CalendarBlock(start=s, end=e, kind=k, note=n) for s, e, k, n in blocks or []]
-        replace_children(profile.calendar, wanted, lambda b: (b.start, b.end, b.kind, b.note), ctx.session)
+        if blocks is not None:
+            wanted = [CalendarBlock(start=s, end=e, kind=k, note=n) for s, e, k, n in blocks]
+            replace_children(profile.calendar, wanted, lambda b: (b.start, b.end, b.kind, b.note), ctx.session)
+        if works is not None:
+            fields = ("title", "description", "skills", "project_id", "case_id", "industry", "rating", "finished_on")
+            wanted_works = [TalentWork(**dict(zip(fields, w, strict=True))) for w in works]
+            replace_children(profile.works, wanted_works, _work_key, ctx.session)
 
     def state(profile: TalentProfile) -> dict[str, Any]:
         return {"staff": staff_ref, "calendar": sorted(
-            [b.start.isoformat(), b.end.isoformat(), b.kind, b.note] for b in profile.calendar)}
+            [b.start.isoformat(), b.end.isoformat(), b.kind, b.note] for b in profile.calendar),
+            "works": [audit.plain(list(_work_key(w))) for w in profile.works]}
 
     return upsert(ctx, TalentProfile, None, {
         "skills": f.strings("skills"),
@@ -438,7 +474,8 @@ def load_talents(ctx: ImportContext, f: Fields) -> Result:
         "satisfaction": f.number("satisfaction", lo=0, hi=5),
         "bio": f.text("bio"),
     }, find=lambda: ctx.session.scalars(select(TalentProfile).where(TalentProfile.staff_id == staff_id)).first(),
-        defaults=lambda: {"staff_id": staff_id}, sync=sync if blocks is not None else None, extra=state)
+        defaults=lambda: {"staff_id": staff_id}, sync=sync if blocks is not None or works is not None else None,
+        extra=state)
 
 
 # --- service --------------------------------------------------------------------------------

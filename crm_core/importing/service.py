@@ -21,6 +21,7 @@ from crm_core.errors import InvalidInput
 from crm_core.importing.base import Fields, ImportContext, RowError
 from crm_core.importing.loaders import KINDS, LOADERS
 from crm_core.importing.readers import Row, read_rows, rows_from_dicts
+from crm_core.models import utcnow
 from crm_core.permissions import Cap, require
 
 __all__ = ["KINDS", "KIND_LABELS", "ImportReport", "Row", "import_path", "import_rows", "rows_from_dicts"]
@@ -77,12 +78,13 @@ def import_rows(session: Session, kind: str, rows: Iterable[Row], actor: Actor,
     loader = LOADERS[kind]
     ctx = ImportContext(session, dataclasses.replace(actor, channel="import"), tz or get_settings().timezone)
     report = ImportReport(kind)
+    touched: set[int] = set()  # customers whose contracts changed: their tier is recomputed
     for row in rows:
         reason = row.error
         if reason is None:
             try:
                 with session.begin_nested():
-                    outcome, _ = loader(ctx, Fields(ctx, row.data or {}))
+                    outcome, record = loader(ctx, Fields(ctx, row.data or {}))
             except RowError as exc:
                 reason = str(exc)
             except SQLAlchemyError as exc:
@@ -90,12 +92,18 @@ def import_rows(session: Session, kind: str, rows: Iterable[Row], actor: Actor,
         if reason is None:
             ctx.commit()
             setattr(report, outcome, getattr(report, outcome) + 1)
+            if kind == "contracts" and outcome != "unchanged":
+                touched.add(record.customer_id)  # type: ignore[attr-defined]
         else:
             ctx.rollback()
             report.failed += 1
             report.errors.append(f"{row.file}:{row.line}: {reason}")
         if progress is not None:
             progress(1)
+    if touched:
+        from crm_core.services.tiering import recompute_customers
+
+        recompute_customers(session, sorted(touched), utcnow())
     return report
 
 

@@ -1,6 +1,7 @@
 """Every table of the CRM. Import from here; Alembic's env imports this module for the metadata."""
 
 from crm_core.models.base import Base, utcnow
+from crm_core.models.curation import MergeRecord, TalentWork, TierAssessment, TierChange
 from crm_core.models.customers import (
     BUDGET_LEVELS,
     INDUSTRIES,
@@ -17,6 +18,7 @@ from crm_core.models.customers import (
 )
 from crm_core.models.dialogue import DialogueState
 from crm_core.models.infra import OUTBOX_STATUSES, AuditLog, ChannelCursor, OutboxMessage, ProcessedMessage
+from crm_core.models.jobs import PUSH_STATUSES, CustomerRisk, JobRun, PushRecord, RiskModel, RiskScore
 from crm_core.models.knowledge import Case, EmbeddingRecord, KBArticle
 from crm_core.models.people import ROLE_LABELS, CalendarBlock, Role, Staff, TalentProfile
 from crm_core.models.projects import (
@@ -52,12 +54,15 @@ from crm_core.models.service import (
 
 __all__ = [
     "BUDGET_LEVELS", "INDUSTRIES", "LEAD_STATUSES", "OPEN_STAGES", "OPEN_TASK_STATUSES",
-    "OPEN_TICKET_STATUSES", "OUTBOX_STATUSES", "PAYMENT_STATUSES", "PROJECT_STATUSES", "ROLE_LABELS", "STAGES",
+    "OPEN_TICKET_STATUSES", "OUTBOX_STATUSES", "PAYMENT_STATUSES", "PROJECT_STATUSES", "PUSH_STATUSES", "ROLE_LABELS",
+    "STAGES",
     "TASK_STATUSES", "TICKET_PRIORITIES", "TICKET_STATUSES", "TIERS",
     "AuditLog", "Base", "BehaviorEvent", "CalendarBlock", "Campaign", "Case", "ChannelCursor", "ChatBinding",
-    "Contact", "Contract", "Customer", "CustomerTag", "DialogueState", "EmbeddingRecord", "Interaction",
-    "KBArticle", "Lead", "Opportunity", "OutboxMessage", "Payment", "ProcessedMessage", "Project",
-    "ProjectMember", "Proposal", "ProposalAnnotation", "ProposalVersion", "ProposalView", "Role",
-    "Segment", "Staff", "Tag", "TagCategory", "TalentProfile", "Task", "Ticket", "TicketNote",
+    "Contact", "Contract", "Customer", "CustomerRisk", "CustomerTag", "DialogueState", "EmbeddingRecord", "Interaction",
+    "JobRun", "KBArticle", "Lead", "MergeRecord", "Opportunity", "OutboxMessage", "Payment", "ProcessedMessage", "Project",
+    "ProjectMember", "Proposal", "ProposalAnnotation", "ProposalVersion", "ProposalView", "PushRecord",
+    "RiskModel", "RiskScore", "Role",
+    "Segment", "Staff", "Tag", "TagCategory", "TalentProfile", "TalentWork", "Task", "Ticket", "TicketNote",
+    "TierAssessment", "TierChange",
     "utcnow",
 ]

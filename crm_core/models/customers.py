@@ -27,16 +27,18 @@ class Customer(IdMixin, RefMixin, TimestampMixin, Base):
     region: Mapped[str | None] = mapped_column(String(32))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     tier: Mapped[str | None] = mapped_column(String(8), index=True)
+    tier_source: Mapped[str | None] = mapped_column(String(16))  # rule | manual (a manual tier stays) | import
     budget_level: Mapped[str | None] = mapped_column(String(4))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     consent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="合作中")
     last_contact_at: Mapped[datetime | None] = mapped_column()
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)  # archived duplicate
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
-    owner: Mapped[Staff | None] = relationship()
+    owner: Mapped[Staff | None] = relationship(foreign_keys=[owner_id])
     contacts: Mapped[list[Contact]] = relationship(back_populates="customer", order_by="Contact.id")
     tag_links: Mapped[list[CustomerTag]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerTag.id"
@@ -59,6 +61,7 @@ class Contact(IdMixin, RefMixin, TimestampMixin, Base):
     kf_external_userid: Mapped[str | None] = mapped_column(String(128), unique=True)
     dingtalk_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_primary: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))  # a duplicate kept for undo
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.models.base import Base, IdMixin, RefMixin, TimestampMixin
+
+if TYPE_CHECKING:
+    from crm_core.models.curation import TalentWork
 
 
 class Role(StrEnum):
@@ -66,6 +70,9 @@ class TalentProfile(IdMixin, TimestampMixin, Base):
     staff: Mapped[Staff] = relationship(back_populates="talent")
     calendar: Mapped[list[CalendarBlock]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", order_by="CalendarBlock.start"
+    )
+    works: Mapped[list[TalentWork]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan", order_by="TalentWork.id"
     )
 
 

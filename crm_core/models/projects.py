@@ -72,6 +72,9 @@ class Task(IdMixin, RefMixin, TimestampMixin, Base):
         Index("ix_tasks_status_due", "status", "due"),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
         Index("ix_tasks_project_status", "project_id", "status"),
+        # "历史相似任务平均耗时": the latest completed tasks with the same title / kind (crm_core.services.reminders)
+        Index("ix_tasks_title_history", "title", "status", "completed_at"),
+        Index("ix_tasks_kind_history", "kind", "status", "completed_at"),
     )
 
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))

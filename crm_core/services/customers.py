@@ -39,6 +39,7 @@ from crm_core.permissions import (
     mask_phone,
     require,
 )
+from crm_core.services import tag_vocab, tiering
 from crm_core.services.lookup import resolve_customer
 from crm_core.services.paging import Page
 
@@ -81,6 +82,24 @@ class InteractionView(BaseModel):
     staff: str | None
 
 
+class TagView(BaseModel):
+    name: str
+    category: str | None
+    source: str  # manual | rule | nlp | import
+    reason: str | None
+
+
+class TierInfo(BaseModel):
+    source: str | None  # rule | manual | import
+    model_tier: str | None
+    score: float | None
+    reasons: list[str]
+    playbook: list[str]
+    changed: str | None  # "2026-12-01 成长级 → 战略级（规则）"
+    live: bool
+    cases: list[str]
+
+
 class CustomerProfile(BaseModel):
     ref: str | None
     name: str
@@ -100,6 +119,8 @@ class CustomerProfile(BaseModel):
     last_contact: InteractionView | None
     risk: str | None  # filled once a risk score exists; None means "unknown", never "no risk"
     version: int
+    tag_details: list[TagView] = []
+    tier_info: TierInfo | None = None
 
 
 def _visible(session: Session, actor: Actor, customer_id: int) -> Customer:
@@ -127,7 +148,7 @@ def profile(session: Session, actor: Actor, customer: Customer, today: date) -> 
             phone=c.phone if unmasked else mask_phone(c.phone),
             email=c.email if unmasked else mask_email(c.email),
         )
-        for c in customer.contacts
+        for c in customer.contacts if c.merged_into_id is None
     ]
     opps = session.scalars(
         select(Opportunity).where(Opportunity.customer_id == customer.id, Opportunity.stage.in_(OPEN_STAGES))
@@ -162,7 +183,23 @@ def profile(session: Session, actor: Actor, customer: Customer, today: date) -> 
                                      staff=last.staff.name if last.staff else None) if last else None,
         risk=None,
         version=customer.version,
+        tag_details=[TagView(name=lk.tag.name, category=lk.tag.category.name if lk.tag.category else None,
+                             source=lk.source, reason=lk.reason) for lk in customer.tag_links],
+        tier_info=_tier_info(session, actor, customer, today),
     )
+
+
+def _tier_info(session: Session, actor: Actor, customer: Customer, today: date) -> TierInfo:
+    v = tiering.view(session, customer, today)
+    changed = None
+    if v.last_change is not None:
+        lc = v.last_change
+        how = {"rule": "模型评定", "manual": "手动设定"}.get(lc.source, lc.source)
+        changed = f"{lc.created_at.date().isoformat()} {lc.old_tier or '未分级'} → {lc.new_tier}（{how}）"
+    cases = [f"{c.title}" + (f"（{c.client}）" if c.client else "")
+             for c in tiering.recommended_cases(session, actor, customer, customer.tier)]
+    return TierInfo(source=v.source, model_tier=v.model_tier, score=v.score, reasons=v.reasons, playbook=v.playbook,
+                    changed=changed, live=v.live, cases=cases)
 
 
 def _staff_by_ref(session: Session, ref: str) -> Staff:
@@ -178,7 +215,8 @@ def create_customer(session: Session, actor: Actor, name: str, industry: str | N
     name = name.strip()
     if not name:
         raise InvalidInput("客户名称不能为空")
-    if session.scalars(select(Customer).where(Customer.name == name)).first() is not None:
+    if session.scalars(select(Customer).where(Customer.name == name, Customer.merged_into_id.is_(None))).first() \
+            is not None:
         raise InvalidInput(f"客户「{name}」已存在，如需修改请用更新命令。")
     owner_id = _staff_by_ref(session, owner_ref).id if owner_ref else actor.staff_id
     customer = Customer(name=name, industry=industry, owner_id=owner_id, **fields)
@@ -188,6 +226,7 @@ def create_customer(session: Session, actor: Actor, name: str, industry: str | N
     return customer
 
 
+AUTO_TIER = ("自动", "auto", "模型")
 UPDATABLE = ("name", "industry", "scale", "region", "owner", "tier", "budget_level")
 
 
@@ -208,9 +247,14 @@ def update_customer(session: Session, actor: Actor, customer: Customer, field: s
     if field == "owner":
         customer.owner_id = _staff_by_ref(session, value).id
     elif field == "tier":
-        if value not in TIERS:
-            raise InvalidInput(f"未知客户级别「{value}」（可选：{'/'.join(TIERS)}）")
-        customer.tier = value
+        if value in AUTO_TIER:
+            customer.tier_source = None  # back to the model: recomputed below
+        elif value not in TIERS:
+            raise InvalidInput(f"未知客户级别「{value}」（可选：{'/'.join(TIERS)}，或「自动」交给分层模型）")
+        else:
+            old_tier = customer.tier
+            customer.tier, customer.tier_source = value, "manual"
+            tiering.record_manual(session, actor, customer, old_tier)
     elif field == "budget_level":
         if value not in BUDGET_LEVELS:
             raise InvalidInput(f"未知预算等级「{value}」（可选：{'/'.join(BUDGET_LEVELS)}）")
@@ -219,12 +263,15 @@ def update_customer(session: Session, actor: Actor, customer: Customer, field: s
         setattr(customer, field, value)
     flush_or_conflict(session, f"客户「{customer.name}」")
     audit.record(session, actor, "customer.update", customer, before, audit.snapshot(customer))
+    if field == "tier" and value in AUTO_TIER:
+        tiering.recompute_customers(session, [customer.id], utcnow())
+        session.refresh(customer)
     return customer
 
 
 def set_tag(session: Session, actor: Actor, customer: Customer, tag_name: str, remove: bool = False,
-            source: str = "manual") -> bool:
-    """Add or remove one tag; returns whether anything changed."""
+            source: str = "manual", reason: str | None = None) -> bool:
+    """Add or remove one tag (with where it came from and why); returns whether anything changed."""
     require(actor, Cap.customer_tag)
     customer = _visible(session, actor, customer.id)
     tag_name = tag_name.strip().lstrip("#")
@@ -241,10 +288,9 @@ def set_tag(session: Session, actor: Actor, customer: Customer, tag_name: str, r
         if link is not None:
             return False
         if tag is None:
-            tag = Tag(name=tag_name)
-            session.add(tag)
-            session.flush()
-        customer.tag_links.append(CustomerTag(tag=tag, source=source, created_by_id=actor.staff_id))
+            tag = tag_vocab.new_tag(session, tag_name)
+        customer.tag_links.append(CustomerTag(tag=tag, source=source, reason=(reason or "")[:200] or None,
+                                              created_by_id=actor.staff_id))
     session.flush()
     session.refresh(customer)
     audit.record(session, actor, "customer.untag" if remove else "customer.tag", customer, before,

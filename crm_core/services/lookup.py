@@ -40,21 +40,31 @@ def _score(query: str, customer: Customer) -> float:
     best = 0.0
     for candidate in filter(None, (customer.name, customer.short_name, customer.legal_name)):
         core = core_name(candidate)
-        if query in (candidate, customer.ref) or q == core:
+        if query in (candidate, customer.ref):
             return 100.0
-        if q and (q in core or core in q):
+        if q == core:  # "星屿科技" for "上海星屿科技有限公司": a whole name written exactly wins over it
+            best = max(best, 99.0)
+        elif q and (q in core or core in q):
             best = max(best, 90.0 - abs(len(core) - len(q)))
         else:
             best = max(best, float(fuzz.ratio(q, core)))
     return best
 
 
-def find_customers(session: Session, actor: Actor, text: str, limit: int = 5) -> list[tuple[Customer, float]]:
-    """Visible customers matching ``text``, best first, with a 0–100 score."""
+def find_customers(session: Session, actor: Actor, text: str, limit: int = 5, *,
+                   exact_first: bool = False) -> list[tuple[Customer, float]]:
+    """Visible customers matching ``text``, best first, with a 0–100 score.
+
+    ``exact_first``: a customer whose name or ref is exactly ``text`` is the answer, found through
+    the indexes; the substring scan (every visible row) only runs when there is none."""
     query = text.strip()
     if not query:
         return []
     scope = customer_scope(actor)
+    rows: list[Customer] = []
+    if exact_first:
+        rows = list(session.scalars(select(Customer).where(scope, or_(Customer.name == query, Customer.ref == query))
+                                    .limit(50)))
     q = core_name(query)
     like = f"%{q}%"
     exact = select(Customer).where(
@@ -63,7 +73,7 @@ def find_customers(session: Session, actor: Actor, text: str, limit: int = 5) ->
             Customer.legal_name == query, Customer.name.like(like), Customer.short_name.like(like),
             Customer.legal_name.like(like)),
     ).limit(50)
-    rows = list(session.scalars(exact))
+    rows = rows or list(session.scalars(exact))
     if not rows:
         # fuzzy pass over names only; candidates share at least one character with the query
         chars = {c for c in q if not c.isspace()}
@@ -77,7 +87,7 @@ def find_customers(session: Session, actor: Actor, text: str, limit: int = 5) ->
 
 def resolve_customer(session: Session, actor: Actor, text: str) -> Customer:
     """One customer, or NotFound / Ambiguous with numbered candidates."""
-    matches = find_customers(session, actor, text)
+    matches = find_customers(session, actor, text, exact_first=True)
     if not matches:
         raise NotFound(f"没有找到你可以查看的客户「{text}」。如需查看，请确认名称，或联系该客户的负责人/你的主管授权。")
     top_score = matches[0][1]

@@ -14,7 +14,9 @@ from crm_core.normalise import (
 )
 from crm_core.permissions import Cap
 from crm_core.services import customers as svc
+from crm_core.services import risk as risk_svc
 from crm_core.services.lookup import find_customers
+from handlers.actions import profile_extras
 from handlers.actions.base import Args, action
 from handlers.format import day, money, page_note
 from handlers.registry import Context
@@ -43,12 +45,13 @@ def profile_card(p: svc.CustomerProfile, ctx: Context, aspects: list[str] | None
         reply.add(Paragraph(text=" ".join(focus)))
     reply.add(Heading(text=f"客户档案｜{p.name}" + (f"（{p.ref}）" if p.ref else "")))
     reply.add(Fields(pairs=[
-        ("级别", p.tier or "未分级"),
+        ("级别", profile_extras.tier_text(p)),
         ("行业", " · ".join(filter(None, [p.industry, p.scale, p.region])) or "—"),
         ("预算等级", p.budget_level or "—"),
         ("负责人", p.owner or "未分配"),
-        ("标签", "、".join(p.tags) or "—"),
+        ("标签", profile_extras.tags_text(p)),
     ]))
+    reply.blocks.extend(profile_extras.blocks(p))
     if p.contacts:
         reply.add(ListBlock(title="联系人：", items=[
             " ".join(filter(None, [c.name, c.title, c.phone, c.email])) for c in p.contacts
@@ -90,7 +93,10 @@ class ProfileArgs(Args):
         args=ProfileArgs, cap=Cap.customer_read)
 def customer_profile(ctx: Context, args: ProfileArgs) -> Reply:
     customer = svc.customer_by_ref(ctx.session, ctx.actor, args.customer)
-    return profile_card(svc.profile(ctx.session, ctx.actor, customer, ctx.now.date()), ctx, args.aspects)
+    profile = svc.profile(ctx.session, ctx.actor, customer, ctx.now.date())
+    # the stored churn score, exactly as /风险 shows it
+    profile.risk = risk_svc.risk_text(ctx.session, ctx.actor, customer.id, threshold=ctx.settings.churn_alert_threshold)
+    return profile_card(profile, ctx, args.aspects)
 
 
 # --- list ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Case search, knowledge-base answers (both from ``knowledge/``) and talent recommendations.
+"""Case search and knowledge-base answers (both from ``knowledge/``).
 
 ``knowledge`` is optional at import time: when it is missing or fails (no index, no embedder) the
 reply says so honestly instead of guessing.
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
 
 from pydantic import Field
 
+from crm_core.models import Staff
 from crm_core.permissions import Cap
-from crm_core.services import talent as talent_svc
+from crm_core.services import notify
 from handlers.actions.base import Args, action
-from handlers.format import day
 from handlers.registry import Context
 from handlers.reply import Heading, ListBlock, Paragraph, Reply
 
@@ -115,34 +114,11 @@ def kb_ask(ctx: Context, args: KbAskArgs) -> Reply:
         reply.actions.append({"action": "ticket.create", "status": "done", "target": answer.ticket.ref,
                               "number": answer.ticket.number})
     for n in answer.notify:
+        staff = ctx.session.get(Staff, n.staff_id)
+        if staff is not None:  # the service owner hears of it in their 1:1 chat with the bot
+            notify.to_staff(ctx.session, staff, "客户提问待回复", [n.text], dedupe_key=n.dedupe_key, now=ctx.now,
+                            settings=ctx.settings)
         reply.actions.append({"action": "notify", "kind": n.kind, "staff": n.staff_ref, "wecom_userid": n.wecom_userid,
                               "dingtalk_userid": n.dingtalk_userid, "text": n.text, "dedupe_key": n.dedupe_key})
     return reply
 
-
-class TalentArgs(Args):
-    query: str = Field(min_length=1, max_length=200, description="需要的技能/工作内容，如「C4D 设计师」")
-    due: date | None = Field(default=None, description="需要在此日期前完成 YYYY-MM-DD")
-
-
-@action("talent.recommend", title="找人/人才推荐", summary="按技能推荐合适的同事，并说明手上任务和档期", args=TalentArgs,
-        cap=Cap.talent_read)
-def talent_recommend(ctx: Context, args: TalentArgs) -> Reply:
-    hits = talent_svc.recommend(ctx.session, ctx.actor, args.query, ctx.now.date(), args.due)
-    reply = Reply(intent="talent.recommend")
-    window = f"（{day(args.due)} 前）" if args.due else ""
-    if not hits:
-        return reply.add(Paragraph(text=f"没有找到技能匹配「{args.query}」的同事。可以换个说法，或联系部门负责人协调。"))
-    reply.add(Heading(text=f"推荐人选｜{args.query}{window}"))
-    items = []
-    for h in hits:
-        bits = [f"{h.name}（{h.department or h.role}）"]
-        if h.matched:
-            bits.append("擅长 " + "、".join(h.matched[:4]))
-        bits.append(f"手上 {h.open_tasks} 项待办" + ("到期" if args.due else ""))
-        bits.append("档期：" + ("；".join(h.busy) if h.busy else "空闲"))
-        if h.satisfaction is not None:
-            bits.append(f"满意度 {h.satisfaction:.1f}")
-        items.append("｜".join(bits))
-    reply.add(ListBlock(ordered=True, items=items))
-    return reply

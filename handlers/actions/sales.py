@@ -222,16 +222,23 @@ class RiskListArgs(Args):
 def risk_list(ctx: Context, args: RiskListArgs) -> Reply:
     size = ctx.settings.page_size
     report = risk_svc.risk_signals(ctx.session, ctx.actor, ctx.now.date(), owner_ref=args.owner,
-                                   offset=(args.page - 1) * size, limit=size)
+                                   offset=(args.page - 1) * size, limit=size,
+                                   threshold=ctx.settings.churn_alert_threshold)
     reply = Reply(intent="risk.list")
-    honest = "目前还没有流失风险评分模型的数据，以下只是根据合同到期、逾期回款、长期未跟进和超时工单发现的信号。"
+    if report.scored:
+        basis = (f"流失风险分每天评估一次（0–100，{report.threshold} 分起预警），另附合同到期、逾期回款、"
+                 "长期未跟进和超时工单等实时信号。")
+    else:
+        basis = "流失风险分尚未评估（每天由定时任务计算），以下只是根据合同到期、逾期回款、长期未跟进和超时工单发现的信号。"
+    thin = f"另有 {report.insufficient} 个客户数据不足，暂无法评分（不代表没有风险）。" if report.insufficient else ""
     if not report.page.total:
-        checked = report.customers_checked
-        return reply.add(Paragraph(text=f"{honest.split('，以下')[0]}。在你可以查看的 {checked} 个客户里，"
-                                        "也没有发现上述风险信号（这不代表没有风险）。"))
-    reply.add(Heading(text=f"风险信号｜{report.page.total} 个客户"))
-    reply.add(Paragraph(text=honest, tone="comment"))
+        return reply.add(Paragraph(text=f"在你可以查看的 {report.customers_checked} 个客户里，没有发现中高风险评分或风险信号"
+                                        f"（这不代表没有风险）。{thin}{basis}"))
+    reply.add(Heading(text=f"风险客户｜{report.page.total} 个"))
+    reply.add(Paragraph(text=basis + thin, tone="comment"))
     reply.add(ListBlock(ordered=True, items=[
-        f"{r.customer}（{r.tier or '未分级'}，{r.owner or '未分配'}）：" + "；".join(r.signals)
+        f"{r.customer}（{r.tier or '未分级'}，{r.owner or '未分配'}）：" + "；".join(filter(None, [
+            f"风险分 {r.risk}" if r.score is not None and r.risk else None,
+            ("信号：" + "；".join(r.signals)) if r.signals else None]))
         for r in report.page.items]))
     return _paged(reply, report.page.offset, len(report.page.items), report.page.total)

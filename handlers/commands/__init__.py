@@ -1,3 +1,13 @@
 """Slash commands, one module per domain. Importing this package registers them all."""
 
-from handlers.commands import customers, help, knowledge, reports, sales, service, work  # noqa: F401
+from handlers.commands import (  # noqa: F401
+    curation,
+    customers,
+    help,
+    knowledge,
+    reports,
+    sales,
+    service,
+    talent,
+    work,
+)

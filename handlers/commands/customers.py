@@ -1,4 +1,4 @@
-"""/客户 /客户列表 /新建客户 /改客户 /标签 /跟进"""
+"""/客户 /客户列表 /新建客户 /改客户 /跟进 (/标签: commands/curation.py)"""
 
 from __future__ import annotations
 
@@ -70,21 +70,6 @@ def customer_update(ctx: Context, args: str) -> Reply:
         value = staff_ref(ctx, value, "value")
     return apply(ctx, "customer.update", {"customer": customer_ref(ctx, " ".join(toks[:-2])), "field": field,
                                           "value": value})
-
-
-@registry.command("标签", intent="customer.tag", summary="给客户加标签（-标签 表示去掉）", aliases=("tag", "bq"),
-                  usage="/标签 <客户> <标签> | /标签 <客户> -<标签>",
-                  examples=("/标签 星屿科技 出海", "/标签 星屿科技 -价格敏感"), group="客户")
-def customer_tag(ctx: Context, args: str) -> Reply:
-    toks = tokens(args)
-    if len(toks) < 2:
-        return usage("customer.tag", "用法：/标签 <客户> <标签>，去掉标签用 -标签，例如 /标签 星屿科技 -价格敏感")
-    customer = customer_ref(ctx, " ".join(toks[:-1]))
-    tag = toks[-1]
-    slots = {"customer": customer, "tag": tag.lstrip("+-#")}
-    if tag.startswith(("-", "－")):
-        slots["op"] = "remove"
-    return apply(ctx, "customer.tag", slots)
 
 
 @registry.command("跟进", intent="followup.log", summary="记录一条客户跟进", aliases=("followup", "gj"),

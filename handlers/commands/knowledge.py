@@ -1,8 +1,7 @@
-"""/案例 /知识 /找人"""
+"""/案例 /知识"""
 
 from __future__ import annotations
 
-from handlers.commands.args import split_typed
 from handlers.commands.base import apply, usage
 from handlers.nlu.numbers import find_metrics
 from handlers.nlu.slots import find_format, find_industry
@@ -35,15 +34,3 @@ def kb(ctx: Context, args: str) -> Reply:
         return usage("kb.ask", "用法：/知识 <问题>，例如 /知识 发票开错了怎么重开")
     return apply(ctx, "kb.ask", {"query": question})
 
-
-@registry.command("人才", intent="talent.recommend", summary="按技能找合适的同事（可带截止日期）",
-                  aliases=("找人", "talent", "rc"), usage="/人才 <技能或需求> [截止日期]",
-                  examples=("/人才 国潮 短视频脚本", "/找人 三维动效 下周五"), group="案例与知识")
-def talent(ctx: Context, args: str) -> Reply:
-    split = split_typed(args, ctx.now.date(), want_amounts=False)
-    if not split.rest:
-        return usage("talent.recommend", "用法：/人才 <技能或需求> [截止日期]，例如 /人才 C4D 下周三")
-    slots: dict[str, object] = {"query": " ".join(split.rest)}
-    if split.dates:
-        slots["due"] = split.dates[0]
-    return apply(ctx, "talent.recommend", slots)

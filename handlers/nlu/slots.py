@@ -677,3 +677,6 @@ def extract(intent: str, frame: Frame) -> SlotResult:
     if fn is not None:
         fn(frame, out)
     return out
+
+
+from handlers.nlu import slots_curation  # noqa: E402, F401  (registers the curation extractors)
