@@ -90,7 +90,7 @@ def import_(
         report = import_path(db, path, kind, Actor.system(channel="import", name="import"),
                              progress=lambda n: progress.advance(task, n))
     for line in report.errors:
-        err.print(line, markup=False, highlight=False)
+        err.print(line, markup=False, highlight=False, soft_wrap=True)  # file:line: reason stays one line
     out.print(f"{kind}: 新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，失败 {report.failed}")
     if report.failed:
         raise typer.Exit(1)
@@ -116,7 +116,7 @@ def demo(
     for kind, report in reports.items():
         failed += report.failed
         for line in report.errors:
-            err.print(line, markup=False, highlight=False)
+            err.print(line, markup=False, highlight=False, soft_wrap=True)  # file:line: reason stays one line
         out.print(f"{kind:>14}: 新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，失败 {report.failed}")
     if failed:
         raise typer.Exit(1)
