@@ -299,13 +299,6 @@ def scenarios(owned: dict[str, list[str]], n: int, rng: random.Random) -> dict[s
     return {"bare": bare, "/帮助": help_, "/客户 <name>": customer}
 
 
-def _load_avg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=100_000)
@@ -386,7 +379,7 @@ def main() -> None:
 
 def _record(results: list[tuple[Result, Result]], counts: dict[str, int], args: argparse.Namespace,
             gen_seconds: float, url: str) -> None:
-    from bench.record import record_section
+    from bench.record import load_average, record_section
 
     bare = results[0][0]
     engine = "SQLite (WAL)" if url.startswith("sqlite") else url.split("://", 1)[0]
@@ -414,7 +407,7 @@ def _record(results: list[tuple[Result, Result]], counts: dict[str, int], args: 
         lines.append(f"| {label} | {full.pct(50):.1f} | {full.pct(95):.1f} | {full.pct(99):.1f} | "
                      f"{full.throughput:.0f} | {ratio} | {full.cpu_ms:.2f} | {calm.pct(50):.1f} | {calm.pct(99):.1f} | "
                      f"{full.ok + calm.ok}/{len(full.latencies) + len(calm.latencies)} |")
-    lines += ["", f"Machine: {os.cpu_count()} CPUs shared with other work (load {_load_avg()}), "
+    lines += ["", f"Machine: {os.cpu_count()} CPUs shared with other work (load {load_average()}), "
               f"{datetime.now(UTC).isoformat(timespec='seconds')}. "
               "Targets: p99 ≤ 50 ms for `/客户`, throughput ≥ 40 % of the bare endpoint's.", ""]
     record_section("\n".join(lines), SECTION, SUBSECTION)

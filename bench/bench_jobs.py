@@ -36,6 +36,8 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from bench.record import load_average
+
 TODAY = date(2026, 12, 2)  # a Wednesday
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SECTION = "## Proactive pushes"
@@ -278,13 +280,6 @@ def bench(url: str, engine: str) -> list[Row]:
     return rows
 
 
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
-
-
 def report(rows: list[Row], counts: dict[str, int]) -> str:
     lines = [SPEED, "",
              "`python -m bench.bench_jobs [--database-url postgresql://…]` — every push job once (churn scoring, digest, "
@@ -310,7 +305,7 @@ def report(rows: list[Row], counts: dict[str, int]) -> str:
             f"{name} {v['messages']:,} messages / {v['items']:,} items" for name, v in j.items()) + "."]
         if j.get("churn_risk", {}).get("note"):
             lines.append(f"Churn scoring, first pass: {j['churn_risk']['note']}.")
-    lines += ["", f"Machine: {os.cpu_count()} CPUs (shared), load {_load()}, "
+    lines += ["", f"Machine: {os.cpu_count()} CPUs (shared), load {load_average()}, "
               f"{datetime.now().astimezone().isoformat(timespec='seconds')}."]
     return "\n".join(lines) + "\n"
 

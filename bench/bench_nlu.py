@@ -27,21 +27,10 @@ from typing import Any
 import numpy as np
 
 from bench.nlu_data import TEMPLATES, generate
-from bench.record import record_section
+from bench.record import load_average, percentile, record_section
 
 SECTION = "## Conversation"
 SPEED = "### Speed"
-
-
-def _pct(values: list[float], p: float) -> float:
-    return float(np.percentile(np.asarray(values), p)) if values else float("nan")
-
-
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
 
 
 def _messages(world: dict[str, list[dict[str, Any]]], n: int, seed: int) -> list[tuple[str, str]]:
@@ -123,13 +112,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "embedder": embed.embedder_name(emb) if emb is not None else "none (lexical cues only)",
         "messages": len(times),
         "embedding_share": round(embedded / len(messages), 3),
-        "ms": {"p50": round(_pct(times, 50), 1), "p95": round(_pct(times, 95), 1), "p99": round(_pct(times, 99), 1),
+        "ms": {"p50": round(percentile(times, 50), 1), "p95": round(percentile(times, 95), 1), "p99": round(percentile(times, 99), 1),
                "mean": round(float(np.mean(times)), 1), "max": round(max(times), 1)},
         "import_seconds": round(load_seconds, 1),
         "exemplar_seconds": round(exemplar_seconds, 2),
         "intents": dict(intents.most_common()),
         "cpu": os.cpu_count(),
-        "load": _load(),
+        "load": load_average(),
         "when": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
 

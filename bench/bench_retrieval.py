@@ -30,23 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from bench.record import record_section
+from bench.record import load_average, percentile, record_section
 from bench.retrieval_data import queries as make_queries
 from bench.retrieval_data import records
 
 SECTION = "## Retrieval"
 SPEED = "### Speed"
-
-
-def _pct(values: list[float], p: float) -> float:
-    return float(np.percentile(np.asarray(values), p)) if values else float("nan")
-
-
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
 
 
 def _import(db: Any, rows: list[tuple[str, dict[str, Any]]]) -> float:
@@ -181,9 +170,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     upgrade(db)
     emb = get_embedder(settings)
     out: dict[str, Any] = {"docs": args.docs, "embed_docs": args.embed_docs, "model": emb.name,
-                           "load_before": _load(), "cpus": os.cpu_count()}
+                           "load_before": load_average(), "cpus": os.cpu_count()}
     if args.queries_only:  # phases 1 and 2 were run into this workdir before: time the queries again
-        out = {**json.loads((workdir / "result.json").read_text(encoding="utf-8")), "load_before": _load()}
+        out = {**json.loads((workdir / "result.json").read_text(encoding="utf-8")), "load_before": load_average()}
     else:
         out = _build(args, workdir, db, settings, emb, out)
 
@@ -206,11 +195,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 search_kb(s, actor, q, 5, settings=settings)
                 lat["kb"].append(time.perf_counter() - t0)
     every = lat["kb"] + lat["cases"]
-    out["latency_ms"] = {name: {"n": len(v), "p50": round(_pct(v, 50) * 1000, 1), "p95": round(_pct(v, 95) * 1000, 1),
-                                "p99": round(_pct(v, 99) * 1000, 1)} for name, v in
+    out["latency_ms"] = {name: {"n": len(v), "p50": round(percentile(v, 50) * 1000, 1), "p95": round(percentile(v, 95) * 1000, 1),
+                                "p99": round(percentile(v, 99) * 1000, 1)} for name, v in
                          (("all", every), ("kb", lat["kb"]), ("cases", lat["cases"]), ("query_embedding", lat["embed"]))}
     out["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    out["load_after"] = _load()
+    out["load_after"] = load_average()
     out["mean_query_ms"] = round(statistics.fmean(every) * 1000, 1)
     (workdir / "result.json").write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     return out

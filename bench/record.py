@@ -1,10 +1,24 @@
-"""Writing a benchmark's figures into docs/benchmarks.md without touching the other sections."""
+"""What every benchmark reports with: percentiles, the machine's load, its section in docs/benchmarks.md."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values), p)) if values else float("nan")
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load, to say how busy the machine was while measuring."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
 
 
 def record_section(text_block: str, section: str, subsection: str, path: Path = BENCHMARKS) -> None:
