@@ -330,7 +330,7 @@ def main() -> None:
     env = {**os.environ, "CRMBOT_DATA_DIR": str(Path(tmp.name) / "var")}
     command = [sys.executable, "-m", "bench.bench_channels", "--serve", "--port", str(port), "--database-url", url]
     if args.profile:
-        command = [str(Path(sys.executable).with_name("py-spy")), "record", "--rate", "250", "-o", args.profile,
+        command = [str(Path(sys.executable).with_name("py-spy")), "record", "--gil", "--rate", "250", "-o", args.profile,
                    *(["--format", "raw"] if args.profile.endswith(".txt") else []),
                    "--", *command]
     server = subprocess.Popen(command, env=env)

@@ -15,9 +15,12 @@ Visibility of customers (and what hangs off them):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache, lru_cache
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, event, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm_core.actor import Actor
@@ -117,7 +120,7 @@ def sees_everything(actor: Actor) -> bool:
     )
 
 
-def worked_on_customer_ids(staff_id: int):  # type: ignore[no-untyped-def]
+def worked_on_customer_ids(staff_id: Any):  # type: ignore[no-untyped-def]
     """Customers whose projects this staff member manages, is a member of, or has tasks in."""
     member_projects = select(ProjectMember.project_id).where(ProjectMember.staff_id == staff_id)
     task_projects = select(Task.project_id).where(Task.assignee_id == staff_id, Task.project_id.is_not(None))
@@ -128,30 +131,112 @@ def worked_on_customer_ids(staff_id: int):  # type: ignore[no-untyped-def]
 
 def customer_scope(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on ``Customer`` selecting what the actor may see (never an archived duplicate)."""
-    return and_(Customer.merged_into_id.is_(None), _visible_customers(actor))
+    return _bound_scope(scope_key(actor))
 
 
-def _visible_customers(actor: Actor) -> ColumnElement[bool]:
+def scope_key(actor: Actor) -> ScopeKey:
+    return ScopeKey(actor.kind, actor.role, actor.staff_id, actor.department, actor.company_wide)
+
+
+@dataclass(frozen=True)
+class ScopeKey:
+    """The parts of an Actor that decide what it sees: actors with equal keys see the same customers."""
+
+    kind: str
+    role: Role | None
+    staff_id: int | None
+    department: str | None
+    company_wide: bool
+
+
+ScopeShape = Literal["all", "none", "owner", "department", "works_on"]
+
+
+def scope_of(actor: Actor) -> tuple[ScopeShape, dict[str, Any]]:
+    """The actor's visibility as a shape and its parameters (see ``shape_scope``)."""
     if sees_everything(actor):
-        return true()
+        return "all", {}
     if actor.kind != "staff" or actor.staff_id is None or actor.role is None:
-        return false()
+        return "none", {}
     if actor.role == Role.service:
-        return true()
-    works_on = Customer.id.in_(worked_on_customer_ids(actor.staff_id))
+        return "all", {}
+    staff = {"scope_staff": actor.staff_id}
     if actor.role == Role.manager:
-        dept_staff = select(Staff.id).where(Staff.department == actor.department)
-        return or_(Customer.owner_id.in_(dept_staff), works_on)
+        return "department", {**staff, "scope_department": actor.department}
     if actor.role in (Role.account_manager, Role.sales):
-        return or_(Customer.owner_id == actor.staff_id, works_on)
+        return "owner", staff
     if actor.role in (Role.planner, Role.designer, Role.media, Role.viewer):
-        return works_on
-    return false()
+        return "works_on", staff
+    return "none", {}
+
+
+@cache
+def shape_scope(shape: ScopeShape) -> ColumnElement[bool]:
+    """``customer_scope`` for statements built once per shape and run with ``scope_of(actor)[1]`` as parameters.
+
+    A hot statement (the profile, the exact-name lookup) must be one object for every sender: SQLAlchemy
+    reuses the compiled form of an equal statement, but re-maps its result columns for each new object,
+    and that cost several times more than running the query."""
+    return and_(Customer.merged_into_id.is_(None),
+                _shape_clause(shape, bindparam("scope_staff"), bindparam("scope_department")))
+
+
+@lru_cache(maxsize=4096)
+def _bound_scope(key: ScopeKey) -> ColumnElement[bool]:
+    # Built once per key: every request asks for its sender's scope several times, and building the
+    # clause (three subqueries for most roles) cost more than running it.
+    actor = Actor(kind=key.kind, name="", role=key.role, staff_id=key.staff_id,  # type: ignore[arg-type]
+                  department=key.department, company_wide=key.company_wide)
+    shape, params = scope_of(actor)
+    staff = bindparam("scope_staff", params.get("scope_staff"), unique=True)
+    department = bindparam("scope_department", params.get("scope_department"), unique=True)
+    return and_(Customer.merged_into_id.is_(None), _shape_clause(shape, staff, department))
+
+
+def _shape_clause(shape: ScopeShape, staff: Any, department: Any) -> ColumnElement[bool]:
+    if shape == "all":
+        return true()
+    if shape == "none":
+        return false()
+    works_on = Customer.id.in_(worked_on_customer_ids(staff))
+    if shape == "department":
+        return or_(Customer.owner_id.in_(select(Staff.id).where(Staff.department == department)), works_on)
+    if shape == "owner":
+        return or_(Customer.owner_id == staff, works_on)
+    return works_on
 
 
 def can_see_customer(session: Session, actor: Actor, customer_id: int) -> bool:
-    stmt = select(Customer.id).where(Customer.id == customer_id, customer_scope(actor))
-    return session.execute(stmt).first() is not None
+    key = (scope_key(actor), customer_id)
+    known = _seen(session)
+    if key not in known:
+        stmt = select(Customer.id).where(Customer.id == customer_id, customer_scope(actor))
+        known[key] = session.execute(stmt).first() is not None
+    return known[key]
+
+
+def note_visible(session: Session, actor: Actor, customer_id: int) -> None:
+    """A query with ``customer_scope(actor)`` just returned this customer: later checks in this unit of work need no query."""
+    _seen(session)[(scope_key(actor), customer_id)] = True
+
+
+def _seen(session: Session) -> dict[tuple[ScopeKey, int], bool]:
+    return session.info.setdefault(_SEEN, {})  # type: ignore[no-any-return]
+
+
+_SEEN = "crmbot.visible_customers"
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_seen(session: Session, _context: object) -> None:
+    # a write may change an owner, a project member or a merge: visibility is asked again afterwards
+    session.info.pop(_SEEN, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_seen_at_transaction_end(session: Session) -> None:
+    session.info.pop(_SEEN, None)
 
 
 def can_see_contact_details(session: Session, actor: Actor, customer: Customer) -> bool:

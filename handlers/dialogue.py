@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,18 @@ class Pending(BaseModel):
         return now - self.created > timedelta(seconds=ttl_seconds)
 
 
+_TABLE = DialogueState.__table__
+_LOAD = select(_TABLE.c.id, _TABLE.c.context, _TABLE.c.pending).where(
+    _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id"),
+    _TABLE.c.sender_id == bindparam("sender_id"))
+_SAVE = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+         .values(context=bindparam("context"), pending=bindparam("pending")))
+
+
 class Conversation:
+    def _params(self) -> dict[str, str]:
+        return {"channel": self.key[0], "chat_id": self.key[1], "sender_id": self.key[2]}
+
     def __init__(self, session: Session, channel: str, chat_id: str, sender_id: str, now: datetime,
                  settings: Settings) -> None:
         self.session = session
@@ -51,9 +62,9 @@ class Conversation:
         self.now = now
         self.settings = settings
         self.expired_pending: Pending | None = None
-        row = session.scalars(select(DialogueState).where(
-            DialogueState.channel == self.key[0], DialogueState.chat_id == self.key[1],
-            DialogueState.sender_id == self.key[2])).first()
+        session.flush()
+        row = session.connection().execute(_LOAD, self._params()).first()
+        self._row_id: int | None = row.id if row is not None else None
         self._exists = row is not None
         context = dict(row.context or {}) if row else {}
         updated = context.get("at")
@@ -115,18 +126,21 @@ class Conversation:
         if not self._dirty:
             return
         pending = self.pending.model_dump(mode="json") if self.pending else None
-        row = self.session.scalars(select(DialogueState).where(
-            DialogueState.channel == self.key[0], DialogueState.chat_id == self.key[1],
-            DialogueState.sender_id == self.key[2])).first()
-        if row is None:
-            try:
-                with self.session.begin_nested():
-                    self.session.add(DialogueState(channel=self.key[0], chat_id=self.key[1], sender_id=self.key[2],
-                                                   context=self.context, pending=pending))
-            except IntegrityError:  # another process created it first: update theirs
-                row = self.session.scalars(select(DialogueState).where(
-                    DialogueState.channel == self.key[0], DialogueState.chat_id == self.key[1],
-                    DialogueState.sender_id == self.key[2])).first()
+        if self._row_id is not None:  # the row read at the start: one UPDATE by its id
+            done = self.session.connection().execute(_SAVE, {"row_id": self._row_id, "context": dict(self.context),
+                                                             "pending": pending})
+            if done.rowcount:
+                self._dirty = False
+                return
+        row = None
+        try:
+            with self.session.begin_nested():
+                self.session.add(DialogueState(channel=self.key[0], chat_id=self.key[1], sender_id=self.key[2],
+                                               context=self.context, pending=pending))
+        except IntegrityError:  # another process created it first: update theirs
+            row = self.session.scalars(select(DialogueState).where(
+                DialogueState.channel == self.key[0], DialogueState.chat_id == self.key[1],
+                DialogueState.sender_id == self.key[2])).first()
         if row is not None:
             row.context = dict(self.context)
             row.pending = pending

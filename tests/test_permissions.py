@@ -9,9 +9,9 @@ from crm_core.actor import Actor
 from crm_core.errors import NotFound, PermissionDenied
 from crm_core.models import Customer, ProjectMember, Task
 from crm_core.permissions import Cap, can, customer_scope
+from crm_core.services import customer_profile, work
 from crm_core.services import customers as customer_svc
 from crm_core.services import tickets as ticket_svc
-from crm_core.services import work
 from crm_core.services.identity import resolve_actor
 from tests.factories import TODAY, build_world
 
@@ -134,7 +134,7 @@ def test_external_contact_cannot_open_ticket_for_another_customer(world_session)
 def test_contact_details_masked_except_owner_managers_admin(world_session, who, masked):
     world, s = world_session
     actor = world.actor(s, who)
-    profile = customer_svc.profile(s, actor, world.customers["c1"], TODAY)
+    profile = customer_profile.profile(s, actor, world.customers["c1"], TODAY)
     contact = profile.contacts[0]
     if masked:
         assert (contact.phone, contact.email) == ("138****1234", "w***@xingyu.example")

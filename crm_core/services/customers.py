@@ -1,9 +1,11 @@
-"""Customer reads (the 360° profile) and writes (create, update, tags), permission-checked and audited."""
+"""Customer lookups and writes (create, update, tags, follow-ups), permission-checked and audited.
+
+The 360° profile is read in ``customer_profile``.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -15,112 +17,23 @@ from crm_core.db import flush_or_conflict
 from crm_core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm_core.models import (
     BUDGET_LEVELS,
-    OPEN_STAGES,
-    OPEN_TASK_STATUSES,
     TIERS,
-    Contract,
     Customer,
     CustomerTag,
     Interaction,
-    Opportunity,
-    Payment,
-    Project,
     Staff,
     Tag,
-    Task,
     utcnow,
 )
 from crm_core.permissions import (
     Cap,
     can_manage_customer,
-    can_see_contact_details,
     customer_scope,
-    mask_email,
-    mask_phone,
     require,
 )
 from crm_core.services import tag_vocab, tiering
 from crm_core.services.lookup import resolve_customer
 from crm_core.services.paging import Page
-
-
-class ContactView(BaseModel):
-    name: str
-    title: str | None
-    phone: str | None
-    email: str | None
-    masked: bool
-
-
-class OpportunityView(BaseModel):
-    ref: str | None
-    name: str
-    stage: str
-    amount: Decimal | None
-
-
-class ProjectView(BaseModel):
-    ref: str | None
-    name: str
-    status: str
-    open_tasks: int
-    overdue_tasks: int
-
-
-class PaymentView(BaseModel):
-    contract: str
-    due: date
-    amount: Decimal
-    paid_amount: Decimal
-    status: str
-
-
-class InteractionView(BaseModel):
-    occurred_at: datetime
-    kind: str
-    summary: str
-    staff: str | None
-
-
-class TagView(BaseModel):
-    name: str
-    category: str | None
-    source: str  # manual | rule | nlp | import
-    reason: str | None
-
-
-class TierInfo(BaseModel):
-    source: str | None  # rule | manual | import
-    model_tier: str | None
-    score: float | None
-    reasons: list[str]
-    playbook: list[str]
-    changed: str | None  # "2026-12-01 成长级 → 战略级（规则）"
-    live: bool
-    cases: list[str]
-
-
-class CustomerProfile(BaseModel):
-    ref: str | None
-    name: str
-    legal_name: str | None
-    industry: str | None
-    scale: str | None
-    region: str | None
-    tier: str | None
-    budget_level: str | None
-    owner: str | None
-    tags: list[str]
-    contacts: list[ContactView]
-    open_opportunities: list[OpportunityView]
-    projects: list[ProjectView]
-    next_payment: PaymentView | None
-    overdue_payments: list[PaymentView]
-    last_contact: InteractionView | None
-    risk: str | None  # filled once a risk score exists; None means "unknown", never "no risk"
-    version: int
-    tag_details: list[TagView] = []
-    tier_info: TierInfo | None = None
 
 
 def _visible(session: Session, actor: Actor, customer_id: int) -> Customer:
@@ -136,70 +49,6 @@ def _visible(session: Session, actor: Actor, customer_id: int) -> Customer:
 def get_customer(session: Session, actor: Actor, text: str) -> Customer:
     require(actor, Cap.customer_read)
     return resolve_customer(session, actor, text)
-
-
-def profile(session: Session, actor: Actor, customer: Customer, today: date) -> CustomerProfile:
-    require(actor, Cap.customer_read)
-    customer = _visible(session, actor, customer.id)
-    unmasked = can_see_contact_details(session, actor, customer)
-    contacts = [
-        ContactView(
-            name=c.name, title=c.title, masked=not unmasked,
-            phone=c.phone if unmasked else mask_phone(c.phone),
-            email=c.email if unmasked else mask_email(c.email),
-        )
-        for c in customer.contacts if c.merged_into_id is None
-    ]
-    opps = session.scalars(
-        select(Opportunity).where(Opportunity.customer_id == customer.id, Opportunity.stage.in_(OPEN_STAGES))
-        .order_by(Opportunity.amount.desc())
-    )
-    projects = []
-    for p in session.scalars(select(Project).where(Project.customer_id == customer.id).order_by(Project.start.desc())):
-        open_q = select(func.count()).where(Task.project_id == p.id, Task.status.in_(OPEN_TASK_STATUSES))
-        overdue_q = open_q.where(Task.due < today)
-        projects.append(ProjectView(ref=p.ref, name=p.name, status=p.status,
-                                    open_tasks=session.scalar(open_q) or 0,
-                                    overdue_tasks=session.scalar(overdue_q) or 0))
-    unpaid = list(session.execute(
-        select(Payment, Contract.title).join(Contract).where(
-            Contract.customer_id == customer.id, Payment.status != "已收"
-        ).order_by(Payment.due)
-    ))
-    as_view = [PaymentView(contract=title, due=p.due, amount=p.amount, paid_amount=p.paid_amount, status=p.status)
-               for p, title in unpaid]
-    last = session.scalars(
-        select(Interaction).where(Interaction.customer_id == customer.id).order_by(Interaction.occurred_at.desc())
-    ).first()
-    return CustomerProfile(
-        ref=customer.ref, name=customer.name, legal_name=customer.legal_name, industry=customer.industry,
-        scale=customer.scale, region=customer.region, tier=customer.tier, budget_level=customer.budget_level,
-        owner=customer.owner.name if customer.owner else None, tags=customer.tag_names, contacts=contacts,
-        open_opportunities=[OpportunityView(ref=o.ref, name=o.name, stage=o.stage, amount=o.amount) for o in opps],
-        projects=projects,
-        next_payment=next((v for v in as_view if v.due >= today), None),
-        overdue_payments=[v for v in as_view if v.due < today],
-        last_contact=InteractionView(occurred_at=last.occurred_at, kind=last.kind, summary=last.summary,
-                                     staff=last.staff.name if last.staff else None) if last else None,
-        risk=None,
-        version=customer.version,
-        tag_details=[TagView(name=lk.tag.name, category=lk.tag.category.name if lk.tag.category else None,
-                             source=lk.source, reason=lk.reason) for lk in customer.tag_links],
-        tier_info=_tier_info(session, actor, customer, today),
-    )
-
-
-def _tier_info(session: Session, actor: Actor, customer: Customer, today: date) -> TierInfo:
-    v = tiering.view(session, customer, today)
-    changed = None
-    if v.last_change is not None:
-        lc = v.last_change
-        how = {"rule": "模型评定", "manual": "手动设定"}.get(lc.source, lc.source)
-        changed = f"{lc.created_at.date().isoformat()} {lc.old_tier or '未分级'} → {lc.new_tier}（{how}）"
-    cases = [f"{c.title}" + (f"（{c.client}）" if c.client else "")
-             for c in tiering.recommended_cases(session, actor, customer, customer.tier)]
-    return TierInfo(source=v.source, model_tier=v.model_tier, score=v.score, reasons=v.reasons, playbook=v.playbook,
-                    changed=changed, live=v.live, cases=cases)
 
 
 def _staff_by_ref(session: Session, ref: str) -> Staff:

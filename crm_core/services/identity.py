@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import Any
+
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from config import get_settings
@@ -13,9 +15,12 @@ from crm_core.models import Contact, Role, Staff
 from crm_core.permissions import Cap, require
 
 STAFF_ID_COLUMNS = {"wecom": Staff.wecom_userid, "console": Staff.wecom_userid, "dingtalk": Staff.dingtalk_userid}
+# every message resolves its sender: the columns an Actor needs, by a statement built once per channel
+_STAFF_BY_ID = {channel: select(Staff.id, Staff.ref, Staff.name, Staff.role, Staff.department, Staff.active)
+                .where(column == bindparam("uid")).limit(1) for channel, column in STAFF_ID_COLUMNS.items()}
 
 
-def staff_actor(staff: Staff, channel: str, sender_id: str | None = None) -> Actor:
+def staff_actor(staff: Staff | Row[Any], channel: str, sender_id: str | None = None) -> Actor:
     role = Role(staff.role)
     executive = set(get_settings().executive_departments)
     return Actor(
@@ -49,8 +54,8 @@ def resolve_actor(session: Session, channel: str, sender_id: str | None, externa
             return Actor.guest(sender_id, channel)
         return Actor(kind="external", name=contact.name, channel=channel, sender_id=sender_id,
                      customer_id=contact.customer_id, contact_id=contact.id)
-    column = STAFF_ID_COLUMNS.get(channel, Staff.wecom_userid)
-    staff = session.scalars(select(Staff).where(column == sender_id)).first()
+    session.flush()
+    staff = session.connection().execute(_STAFF_BY_ID.get(channel, _STAFF_BY_ID["wecom"]), {"uid": sender_id}).first()
     if staff is None or not staff.active:
         return Actor.guest(sender_id, channel)
     try:

@@ -36,7 +36,7 @@ def claim_message(session: Session, channel: str, key: str, *, now: datetime | N
     """Record that this message is being handled. True for the first delivery only."""
     values = {"channel": channel, "message_key": key[:200], "status": "received", "received_at": now or utcnow()}
     # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING inserts run through the ORM
-    return session.execute(_claim_statement(session.get_bind().dialect.name), values).first() is not None
+    return session.connection().execute(_claim_statement(session.get_bind().dialect.name), values).first() is not None
 
 
 @lru_cache(maxsize=2)

@@ -6,15 +6,17 @@ Only records the actor may see are ever candidates, so a miss never reveals a hi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.actor import Actor
 from crm_core.errors import Ambiguous, NotFound
 from crm_core.models import Customer
-from crm_core.permissions import customer_scope
+from crm_core.permissions import ScopeShape, customer_scope, note_visible, scope_of, shape_scope
 
 LEGAL_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "集团", "公司", "工作室")
 _REGION_PREFIX = re.compile(
@@ -96,3 +98,25 @@ def resolve_customer(session: Session, actor: Actor, text: str) -> Customer:
     if len(tied) > 1:
         raise Ambiguous(f"有多个客户与「{text}」相近，你是指哪一个？", [(c.ref or str(c.id), c.name) for c in tied])
     return matches[0][0]
+
+
+@lru_cache(maxsize=8)
+def _exact_statement(shape: ScopeShape) -> Select[Any]:
+    text = bindparam("text")
+    return select(Customer.id, Customer.ref).where(shape_scope(shape), or_(Customer.name == text, Customer.ref == text)).limit(2)
+
+
+def resolve_customer_ref(session: Session, actor: Actor, text: str) -> str:
+    """The ref (or ``#id``) of the one visible customer ``text`` names; NotFound / Ambiguous as ``resolve_customer``.
+
+    A name or ref written exactly (what a command usually carries) is one indexed lookup of two columns."""
+    query = text.strip()
+    if query:
+        session.flush()
+        shape, params = scope_of(actor)
+        rows = session.connection().execute(_exact_statement(shape), {**params, "text": query}).all()
+        if len(rows) == 1:
+            note_visible(session, actor, rows[0].id)
+            return rows[0].ref or f"#{rows[0].id}"
+    customer = resolve_customer(session, actor, text)
+    return customer.ref or f"#{customer.id}"

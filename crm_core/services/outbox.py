@@ -68,6 +68,8 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime |
     dialect = session.get_bind().dialect.name
     rows: list[OutboxMessage] = []
     previous: int | None = None
+    session.flush()
+    conn = session.connection()  # Core inserts on the session's transaction, without the ORM's per-statement work
     for i, message in enumerate(messages):
         values: dict[str, Any] = {
             "channel": message.channel, "target": message.target, "msg_type": message.msg_type, "text": message.text,
@@ -76,7 +78,7 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime |
             "created_at": now, "after_id": previous, "sent_at": None, "delivered_via": None}
         if i < passive:
             values.update(status=SENT, attempts=1, sent_at=now, delivered_via="passive")
-        new_id = session.execute(_insert_row(dialect, bool(message.dedupe_key)), values).scalar()
+        new_id = conn.execute(_insert_row(dialect, bool(message.dedupe_key)), values).scalar()
         if new_id is None:  # already queued under this key
             existing = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == message.dedupe_key)).one()
             rows.append(existing)

@@ -24,11 +24,12 @@ Scheduler: call ``recompute_all(session, now)`` nightly; importing contracts cal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from config import Settings, get_settings
@@ -86,8 +87,62 @@ class Change:
     notified: bool
 
 
-def _contract_day(c: Contract) -> date:
+def _contract_day(c: Any) -> date:
     return c.signed_at or c.start or c.created_at.date()
+
+
+_CONTRACT_COLUMNS = (Contract.customer_id, Contract.amount, Contract.signed_at, Contract.start, Contract.created_at)
+
+
+def _count(f: Facts | None, c: Any, since: date, before: date, today: date) -> None:
+    if f is None:
+        return
+    day = _contract_day(c)
+    f.contracts += 1
+    f.first = min(f.first or day, day)
+    if since < day <= today:
+        f.window_amount += c.amount
+    elif before < day <= since:
+        f.prior_amount += c.amount
+
+
+# Statements built once (parameters bound per call): a profile of a not-yet-assessed customer runs them.
+@lru_cache(maxsize=4)
+def _counted(excluded: tuple[str, ...]) -> ColumnElement[bool]:
+    # plain comparisons, not NOT IN: an IN list is re-rendered into the SQL on every execution
+    return and_(true(), *(Contract.status != status for status in excluded))
+
+
+_COUNTED = Contract.status.not_in(bindparam("excluded", expanding=True))
+_IDS = bindparam("ids", expanding=True)
+_SOME_CUSTOMERS = select(Customer.id, Customer.industry, Customer.budget_level).where(
+    Customer.merged_into_id.is_(None), Customer.id.in_(_IDS))
+_ALL_CUSTOMERS = select(Customer.id, Customer.industry, Customer.budget_level).where(Customer.merged_into_id.is_(None))
+_THEIR_CONTRACTS = select(*_CONTRACT_COLUMNS).where(_COUNTED, Contract.customer_id.in_(_IDS))
+_ALL_CONTRACTS = select(*_CONTRACT_COLUMNS).where(_COUNTED)
+# the contracts whose day (signing, else start, else entry) can fall after ``since``
+_WINDOW_CONTRACTS = select(*_CONTRACT_COLUMNS).where(_COUNTED, or_(
+    Contract.signed_at > bindparam("since"),
+    and_(Contract.signed_at.is_(None), Contract.start > bindparam("since")),
+    and_(Contract.signed_at.is_(None), Contract.start.is_(None), Contract.created_at >= bindparam("entered"))))
+_ALL_PROJECTS = select(Project.customer_id, func.count(), func.min(Project.start)).group_by(Project.customer_id)
+_THEIR_PROJECTS = _ALL_PROJECTS.where(Project.customer_id.in_(_IDS))
+
+
+@lru_cache(maxsize=4)
+def _one_customer_statements(excluded: tuple[str, ...]) -> tuple[Any, Any, Any, Any]:
+    """Customer, its contracts, its projects, the agency's window contracts: for a profile of a customer not yet assessed."""
+    cid, counted = bindparam("cid"), _counted(excluded)
+    window = select(*_CONTRACT_COLUMNS).where(counted, or_(
+        Contract.signed_at > bindparam("since"),
+        and_(Contract.signed_at.is_(None), Contract.start > bindparam("since")),
+        and_(Contract.signed_at.is_(None), Contract.start.is_(None), Contract.created_at >= bindparam("entered"))))
+    return (select(Customer.id, Customer.industry, Customer.budget_level).where(
+                Customer.merged_into_id.is_(None), Customer.id == cid),
+            select(*_CONTRACT_COLUMNS).where(counted, Contract.customer_id == cid),
+            select(Project.customer_id, func.count(), func.min(Project.start)).where(Project.customer_id == cid)
+            .group_by(Project.customer_id),
+            window)
 
 
 def facts(session: Session, today: date, ids: list[int] | None = None) -> tuple[dict[int, Facts], Decimal]:
@@ -95,32 +150,60 @@ def facts(session: Session, today: date, ids: list[int] | None = None) -> tuple[
     m = model()
     since = today - timedelta(days=m["window_days"])
     before = since - timedelta(days=m["window_days"])
-    q = select(Customer.id, Customer.industry, Customer.budget_level).where(Customer.merged_into_id.is_(None))
-    if ids is not None:
-        q = q.where(Customer.id.in_(ids))
-    out = {cid: Facts(industry=ind, budget_level=bl) for cid, ind, bl in session.execute(q)}
+    excluded = {"excluded": list(m["excluded_contract_statuses"])}
     total = Decimal(0)
-    excluded = m["excluded_contract_statuses"]
-    for c in session.scalars(select(Contract).where(Contract.status.not_in(excluded))):
-        day = _contract_day(c)
-        if since < day <= today:
+    session.flush()
+    conn = session.connection()  # column reads only: the Core path costs a third of the ORM one per statement
+    if ids is None:  # everyone: one pass over all contracts gives the facts and the agency's total
+        out = {cid: Facts(industry=ind, budget_level=bl) for cid, ind, bl in conn.execute(_ALL_CUSTOMERS)}
+        for c in conn.execute(_ALL_CONTRACTS, excluded):
+            if since < _contract_day(c) <= today:
+                total += c.amount
+            _count(out.get(c.customer_id), c, since, before, today)
+    else:  # a few customers: their contracts; the agency's total from the contracts that can fall in the window
+        out = {}
+        entered = datetime.combine(since - timedelta(days=1), datetime.min.time(), UTC)  # a day of slack for zones
+        if len(ids) == 1:
+            return _facts_of_one(conn, ids[0], today, since, before, entered, tuple(excluded["excluded"]))
+        for c in conn.execute(_WINDOW_CONTRACTS, {**excluded, "since": since, "entered": entered}):
+            if since < _contract_day(c) <= today:
+                total += c.amount
+        for start in range(0, len(ids), 500):
+            block = {"ids": ids[start:start + 500]}
+            out.update({cid: Facts(industry=ind, budget_level=bl)
+                        for cid, ind, bl in conn.execute(_SOME_CUSTOMERS, block)})
+            for c in conn.execute(_THEIR_CONTRACTS, {**excluded, **block}):
+                _count(out.get(c.customer_id), c, since, before, today)
+    listed = list(out)
+    blocks = [{"ids": listed[start:start + 500]} for start in range(0, len(listed), 500)]
+    for block in [None] if ids is None else blocks:
+        for cid, n, first in conn.execute(_ALL_PROJECTS if block is None else _THEIR_PROJECTS, block):
+            f = out.get(cid)
+            if f is None:
+                continue
+            f.projects = int(n)
+            if first is not None:
+                f.first = min(f.first or first, first)
+    return out, total
+
+
+def _facts_of_one(conn: Any, customer_id: int, today: date, since: date, before: date, entered: datetime,
+                  excluded: tuple[str, ...]) -> tuple[dict[int, Facts], Decimal]:
+    customer_q, contracts_q, projects_q, window_q = _one_customer_statements(excluded)
+    one = {"cid": customer_id}
+    out = {cid: Facts(industry=ind, budget_level=bl) for cid, ind, bl in conn.execute(customer_q, one)}
+    total = Decimal(0)
+    for c in conn.execute(window_q, {"since": since, "entered": entered}):
+        if since < _contract_day(c) <= today:
             total += c.amount
-        f = out.get(c.customer_id)
-        if f is None:
-            continue
-        f.contracts += 1
-        f.first = min(f.first or day, day)
-        if since < day <= today:
-            f.window_amount += c.amount
-        elif before < day <= since:
-            f.prior_amount += c.amount
-    rows = session.execute(select(Project.customer_id, func.count(), func.min(Project.start))
-                           .where(Project.customer_id.in_(list(out))).group_by(Project.customer_id))
-    for cid, n, first in rows:
-        f = out[cid]
-        f.projects = int(n)
-        if first is not None:
-            f.first = min(f.first or first, first)
+    for c in conn.execute(contracts_q, one):
+        _count(out.get(c.customer_id), c, since, before, today)
+    for cid, n, first in conn.execute(projects_q, one):
+        f = out.get(cid)
+        if f is not None:
+            f.projects = int(n)
+            if first is not None:
+                f.first = min(f.first or first, first)
     return out, total
 
 
@@ -255,34 +338,48 @@ class TierView:
     score: float | None
     reasons: list[str]
     playbook: list[str]
-    last_change: TierChange | None
+    last_change: Any  # created_at, old_tier, new_tier, source of the latest TierChange, or None
     live: bool  # not yet assessed: the reasons were computed just now
 
 
-def view(session: Session, customer: Customer, today: date) -> TierView:
-    row = session.scalars(select(TierAssessment).where(TierAssessment.customer_id == customer.id)).first()
+_ASSESSMENT = select(TierAssessment.tier, TierAssessment.score, TierAssessment.reasons).where(
+    TierAssessment.customer_id == bindparam("cid"))
+_LAST_CHANGE = (select(TierChange.created_at, TierChange.old_tier, TierChange.new_tier, TierChange.source).where(TierChange.customer_id == bindparam("cid"))
+                .order_by(TierChange.created_at.desc(), TierChange.id.desc()).limit(1))
+_SAME_INDUSTRY_CASES = (select(Case.title, Case.client, Case.metrics_norm, Case.year)
+                        .where(Case.industry == bindparam("industry")).limit(500))
+
+
+def view_of(session: Session, customer_id: int, tier: str | None, tier_source: str | None, today: date, *,
+            stored: tuple[str, float, list[str]] | Literal["read"] | None = "read") -> TierView:
+    """The tier as the profile shows it: the stored assessment, or one computed now when there is none yet.
+    ``stored``: the assessment (tier, score, reasons) or None when the caller already read it."""
+    cid = {"cid": customer_id}
+    session.flush()
+    conn = session.connection()
+    row = conn.execute(_ASSESSMENT, cid).first() if stored == "read" else stored
     live = row is None
     if row is None:
-        found, total = facts(session, today, [customer.id])
-        result = assess(found[customer.id], today, total) if customer.id in found else None
+        found, total = facts(session, today, [customer_id])
+        result = assess(found[customer_id], today, total) if customer_id in found else None
         model_tier, score, reasons = (result.tier, result.score, result.reasons) if result else (None, None, [])
     else:
-        model_tier, score, reasons = row.tier, row.score, list(row.reasons)
-    last = session.scalars(select(TierChange).where(TierChange.customer_id == customer.id)
-                           .order_by(TierChange.created_at.desc(), TierChange.id.desc())).first()
-    return TierView(tier=customer.tier, source=customer.tier_source, model_tier=model_tier, score=score,
-                    reasons=reasons, playbook=playbook(customer.tier), last_change=last, live=live)
+        model_tier, score, reasons = row[0], row[1], list(row[2] or [])
+    last = conn.execute(_LAST_CHANGE, cid).first()
+    return TierView(tier=tier, source=tier_source, model_tier=model_tier, score=score,
+                    reasons=reasons, playbook=playbook(tier), last_change=last, live=live)
 
 
-def recommended_cases(session: Session, actor: Actor, customer: Customer, tier: str | None) -> list[Case]:
-    """The tier's case recommendations: same-industry cases with the best conversion, then ROI."""
+def recommended_case_titles(session: Session, actor: Actor, industry: str | None,
+                            tier: str | None) -> list[tuple[str, str | None]]:
+    """The tier's case recommendations (title, client): same-industry cases with the best conversion, then ROI."""
     n = int(model()["case_recommendations"].get(tier or "", 0))
-    if n <= 0 or not customer.industry or not can(actor, Cap.case_read):
+    if n <= 0 or not industry or not can(actor, Cap.case_read):
         return []
-    cases = list(session.scalars(select(Case).where(Case.industry == customer.industry).limit(500)))
 
-    def key(c: Case) -> tuple[float, float, int]:
-        norm = c.metrics_norm or {}
-        return (-float(norm.get("cvr") or 0), -float(norm.get("roi") or 0), -(c.year or 0))
+    def key(row: Any) -> tuple[float, float, int]:
+        norm = row.metrics_norm or {}
+        return (-float(norm.get("cvr") or 0), -float(norm.get("roi") or 0), -(row.year or 0))
 
-    return sorted(cases, key=key)[:n]
+    rows = sorted(session.connection().execute(_SAME_INDUSTRY_CASES, {"industry": industry}), key=key)
+    return [(row.title, row.client) for row in rows[:n]]

@@ -13,8 +13,8 @@ from crm_core.normalise import (
     normalise_tier,
 )
 from crm_core.permissions import Cap
+from crm_core.services import customer_profile as profile_svc
 from crm_core.services import customers as svc
-from crm_core.services import risk as risk_svc
 from crm_core.services.lookup import find_customers
 from handlers.actions import profile_extras
 from handlers.actions.base import Args, action
@@ -29,7 +29,7 @@ FIELD_LABELS = {"name": "名称", "industry": "行业", "scale": "规模", "regi
 # --- profile -------------------------------------------------------------------------------------
 
 
-def profile_card(p: svc.CustomerProfile, ctx: Context, aspects: list[str] | None = None) -> Reply:
+def profile_card(p: profile_svc.CustomerProfile, ctx: Context, aspects: list[str] | None = None) -> Reply:
     tz = ctx.settings.tz
     reply = Reply(intent="customer.profile", slots={"customer": p.ref})
     focus = []
@@ -92,10 +92,9 @@ class ProfileArgs(Args):
 @action("customer.profile", title="查看客户档案", summary="查看一个客户的 360° 档案：级别、标签、负责人、商机、项目、回款、最近联系",
         args=ProfileArgs, cap=Cap.customer_read)
 def customer_profile(ctx: Context, args: ProfileArgs) -> Reply:
-    customer = svc.customer_by_ref(ctx.session, ctx.actor, args.customer)
-    profile = svc.profile(ctx.session, ctx.actor, customer, ctx.now.date())
-    # the stored churn score, exactly as /风险 shows it
-    profile.risk = risk_svc.risk_text(ctx.session, ctx.actor, customer.id, threshold=ctx.settings.churn_alert_threshold)
+    # the stored churn score appears exactly as /风险 shows it
+    profile = profile_svc.profile_by_ref(ctx.session, ctx.actor, args.customer, ctx.now.date(),
+                                         risk_threshold=ctx.settings.churn_alert_threshold)
     return profile_card(profile, ctx, args.aspects)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_core.services import customers as svc
+from crm_core.services import customer_profile as svc
 from crm_core.services.tag_vocab import SOURCE_LABELS
 from handlers.reply import Block, ListBlock, Paragraph
 

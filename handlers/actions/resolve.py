@@ -48,10 +48,9 @@ def customer_ref(ctx: Context, text: str, slot: str = "customer") -> str:
     if chosen := _chosen(ctx, slot):
         return chosen
     try:
-        customer = lookup.resolve_customer(ctx.session, ctx.actor, text)
+        return lookup.resolve_customer_ref(ctx.session, ctx.actor, text)
     except Ambiguous as exc:
         raise NeedChoice(str(exc), slot, exc.candidates) from None
-    return customer.ref or f"#{customer.id}"
 
 
 def staff_ref(ctx: Context, text: str, slot: str = "assignee") -> str:
