@@ -89,12 +89,23 @@ class VectorIndex:
             return 0
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """faiss's answer: (scores, ids), each (n_queries, k), padded with id -1 past the end."""
+    def search(self, queries: np.ndarray, k: int, *, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """faiss's answer: (scores, ids), each (n_queries, k), padded with id -1 past the end.
+
+        ``within``: only these ids, searched exactly (every IVF list is visited, skipping other ids),
+        for a filter that leaves a small part of the collection."""
         queries = _vecs(queries.reshape(-1, self.dim) if queries.ndim == 1 else queries, self.dim)
+        if within is not None:
+            within = _ids(within)
+            k = min(k, len(within))
         if k <= 0 or not len(self):
             return (np.zeros((len(queries), 0), dtype=np.float32), np.zeros((len(queries), 0), dtype=np.int64))
-        return self._index.search(queries, min(k, len(self)))
+        if within is None:
+            return self._index.search(queries, min(k, len(self)))
+        selector = faiss.IDSelectorBatch(within)
+        params = (faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nlist) if self.kind == "ivf"
+                  else faiss.SearchParameters(sel=selector))
+        return self._index.search(queries, min(k, len(self)), params=params)
 
     def ids(self) -> np.ndarray:
         if self.kind == "exact":

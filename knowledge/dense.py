@@ -46,6 +46,7 @@ class DenseIndex:
         self.index = index if index is not None else VectorIndex(dim)
         self.hashes: dict[int, int] = hashes or {}  # vector id → hash_key of its content
         self._lock = threading.Lock()  # a sync may update the index while searches read it
+        self._sorted: np.ndarray | None = None  # every vector id, ascending (for ``search_within``)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -65,6 +66,7 @@ class DenseIndex:
             with self._lock:
                 self.index.upsert(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
                 self.hashes.update(zip((int(i) for i in ids), hashes, strict=True))
+                self._sorted = None
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids):
@@ -72,28 +74,52 @@ class DenseIndex:
                 self.index.remove(np.asarray(ids, dtype=np.int64))
                 for i in ids:
                     self.hashes.pop(int(i), None)
+                self._sorted = None
 
     def search(self, query: np.ndarray, k: int) -> dict[int, tuple[float, int]]:
         """Up to ``k`` records: entity id → (best chunk's cosine, that chunk)."""
-        if len(self.index) == 0 or k <= 0:
-            return {}
-        fetch = min(len(self.index), k * 3)
+        entities, sims, chunks = self.search_arrays(query, k)
+        return {int(e): (float(sc), int(c)) for e, sc, c in zip(entities, sims, chunks, strict=True)}
+
+    def search_arrays(self, query: np.ndarray, k: int,
+                      within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Up to ``k`` records, best first, as arrays: entity ids, best chunk's cosine, that chunk.
+        ``within``: only these entities (searched exactly)."""
+        vids_within = self.vector_ids_of(within) if within is not None else None
+        size = len(self.index) if vids_within is None else len(vids_within)
+        if size == 0 or k <= 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, np.zeros(0, dtype=np.float32), empty
+        fetch = min(size, k * 3)
         _faiss_threads(1)
         while True:
             with self._lock:
-                scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), fetch)
+                scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), fetch, within=vids_within)
             found = ids[0] >= 0
             vids, sims = ids[0][found], scores[0][found]
             entities = vids >> CHUNK_BITS
             # faiss answers best first, so an entity's first occurrence is its best chunk
             _, first = np.unique(entities, return_index=True)
             first.sort()
-            if len(first) >= k or fetch >= len(self.index):
+            if len(first) >= k or fetch >= size:
                 break
-            fetch = min(len(self.index), fetch * 4)
+            fetch = min(size, fetch * 4)
         first = first[:k]
-        return {int(e): (float(sc), int(c)) for e, sc, c in
-                zip(entities[first], sims[first], vids[first] & (MAX_CHUNKS - 1), strict=True)}
+        return entities[first], sims[first], vids[first] & (MAX_CHUNKS - 1)
+
+    def vector_ids_of(self, entities: np.ndarray) -> np.ndarray:
+        """The ids of every chunk vector of these entities."""
+        if self._sorted is None:
+            self._sorted = np.sort(np.fromiter(self.hashes, dtype=np.int64, count=len(self.hashes)))
+        owners = self._sorted >> CHUNK_BITS
+        wanted = np.unique(np.asarray(entities, dtype=np.int64))
+        lo, hi = np.searchsorted(owners, wanted, "left"), np.searchsorted(owners, wanted, "right")
+        counts = hi - lo
+        if not counts.sum():
+            return np.zeros(0, dtype=np.int64)
+        # positions lo[i] .. hi[i]-1 for every entity, without a Python loop
+        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+        return self._sorted[starts + np.arange(int(counts.sum()))]
 
     def memory_bytes(self) -> int:
         return int(self.index.memory_bytes())

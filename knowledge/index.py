@@ -64,6 +64,24 @@ class KnowledgeIndex:
 
     def __post_init__(self) -> None:
         self.position = {k: i for i, k in enumerate(self.keys)}
+        self.entity_ids = np.fromiter((int(k.rpartition(":")[2]) for k in self.keys), dtype=np.int64,
+                                      count=len(self.keys))
+        self._position_of: dict[EntityType, np.ndarray] = {}
+
+    def positions_of(self, collection: EntityType, entities: np.ndarray) -> np.ndarray:
+        """Document positions of these entity ids of one collection (-1 where the index has none)."""
+        table = self._position_of.get(collection)
+        if table is None:
+            mine = np.flatnonzero(self.mask(collection))
+            ids = self.entity_ids[mine]
+            table = np.full(int(ids.max()) + 1 if len(ids) else 0, -1, dtype=np.int64)
+            table[ids] = mine
+            self._position_of[collection] = table
+        entities = np.asarray(entities, dtype=np.int64)
+        inside = (entities >= 0) & (entities < len(table))
+        out = np.full(len(entities), -1, dtype=np.int64)
+        out[inside] = table[entities[inside]]
+        return out
 
     def __len__(self) -> int:
         return len(self.keys)

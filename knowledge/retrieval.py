@@ -9,7 +9,7 @@ import numpy as np
 
 from config import Settings
 from knowledge import fusion
-from knowledge.documents import COLLECTIONS, EntityType, doc_key
+from knowledge.documents import COLLECTIONS, EntityType
 from knowledge.glossary import expand
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import top_k
@@ -17,6 +17,9 @@ from knowledge.text import matched_terms
 from knowledge.typos import repair
 
 Method = Literal["hybrid", "lexical", "dense"]
+# A filter that leaves less than 1/SUBSET_SEARCH_SHARE of a collection is searched exactly within
+# what it leaves; a wider one by over-fetching from the whole collection.
+SUBSET_SEARCH_SHARE = 10
 METHODS: tuple[Method, ...] = ("hybrid", "lexical", "dense")
 
 
@@ -50,8 +53,10 @@ class Retriever:
         return np.asarray(self.embedder.encode([query], kind="query"), dtype=np.float32)[0]
 
     def search(self, query: str, *, collection: EntityType | None = None, k: int = 10, method: Method = "hybrid",
-               allowed: np.ndarray | None = None, query_vector: np.ndarray | None = None) -> list[Candidate]:
-        """The ``k`` best records for ``query`` (within ``collection`` and the ``allowed`` mask), best first."""
+               allowed: np.ndarray | None = None, query_vector: np.ndarray | None = None,
+               with_terms: bool = True) -> list[Candidate]:
+        """The ``k`` best records for ``query`` (within ``collection`` and the ``allowed`` mask), best first.
+        ``with_terms=False``: leave ``Candidate.terms`` empty (``add_terms`` fills it for the ones shown)."""
         index, s = self.index, self.settings
         if len(index) == 0 or not query.strip():
             return []
@@ -91,31 +96,52 @@ class Retriever:
                 position=pos, key=index.keys[pos], entity_type=kind, entity_id=int(ident),  # type: ignore[arg-type]
                 score=float(score), lexical=float(lex_all[pos]) if lex_all is not None else 0.0,
                 dense=d[0] if d else None, chunk=d[1] if d else None,
-                terms=matched_terms(query, index.lexical.doc_terms(index.keys[pos], qtokens)) if qtokens else [],
+                terms=matched_terms(query, index.lexical.doc_terms(index.keys[pos], qtokens))
+                if qtokens and with_terms else [],
             ))
         return out
+
+    def add_terms(self, query: str, candidates: list[Candidate]) -> None:
+        """Fill in the query words found in each candidate (what ``search(with_terms=False)`` skipped)."""
+        index = self.index
+        if self.settings.search_typo_repair:
+            query = repair(query, index.lexical)
+        qtokens = [t for t in dict.fromkeys(index.lexical_config.tokens(expand(query))) if t in index.lexical.vocab]
+        for cand in candidates:
+            cand.terms = matched_terms(query, index.lexical.doc_terms(cand.key, qtokens)) if qtokens else []
 
     def _dense(self, qvec: np.ndarray, collection: EntityType | None, pool: int,
                mask: np.ndarray) -> dict[int, tuple[float, int]]:
         """Position → (cosine, chunk) for the best ``pool`` records inside ``mask``."""
         index = self.index
-        hits: list[tuple[int, float, int]] = []
+        positions, scores, chunks = [], [], []
         for name in ([collection] if collection else list(COLLECTIONS)):
             dense = index.dense.get(name)
             if dense is None or len(dense) == 0:
                 continue
-            allowed = int(np.count_nonzero(mask & index.mask(name)))
+            inside = mask & index.mask(name)
+            allowed = int(np.count_nonzero(inside))
             if allowed == 0:
                 continue
             total = int(np.count_nonzero(index.mask(name)))
-            # A filter leaves a subset: ask for proportionally more so that enough of it comes back.
-            want = pool if allowed >= total else min(total, int(pool * total / allowed) + pool)
-            for entity, (score, chunk) in dense.search(qvec, want).items():
-                pos = index.position.get(doc_key(name, entity))
-                if pos is not None and mask[pos]:
-                    hits.append((pos, score, chunk))
-        hits.sort(key=lambda h: -h[1])
-        return {pos: (score, chunk) for pos, score, chunk in hits[:pool]}
+            if allowed * SUBSET_SEARCH_SHARE < total:
+                # a filter left a small part: search exactly that part (faiss skips the other ids)
+                entities, sims, chunk = dense.search_arrays(qvec, pool, within=index.entity_ids[inside])
+            else:
+                # a filter leaves most: ask for proportionally more so that enough of it comes back
+                want = pool if allowed >= total else min(total, int(pool * total / allowed) + pool)
+                entities, sims, chunk = dense.search_arrays(qvec, want)
+            pos = index.positions_of(name, entities)
+            keep = pos >= 0
+            keep[keep] = mask[pos[keep]]
+            positions.append(pos[keep])
+            scores.append(sims[keep])
+            chunks.append(chunk[keep])
+        if not positions:
+            return {}
+        pos, sims, chunk = np.concatenate(positions), np.concatenate(scores), np.concatenate(chunks)
+        best = np.argsort(-sims, kind="stable")[:pool]
+        return {int(p): (float(sc), int(c)) for p, sc, c in zip(pos[best], sims[best], chunk[best], strict=True)}
 
 
 def describe(candidate: Candidate) -> dict[str, Any]:

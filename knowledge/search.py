@@ -226,11 +226,13 @@ def search_cases(session: Session, actor: Actor, query: str, k: int = 5, *, meth
         return CaseResults([], parsed, [FACET_LABELS[f] for f in relaxed], 0)
     if parsed.structural_only and parsed.metrics and allowed is not None:
         pool = retriever.search(query, collection="case", k=min(matching, settings.search_candidates),
-                                method=method, allowed=allowed)
+                                method=method, allowed=allowed, with_terms=False)
         relevance = {c.position: c.score for c in pool}
         by_pos = {c.position: c for c in pool}
         ranked = _order_by_metric(index, parsed, allowed, relevance, k)
         cands = [(p, s, by_pos.get(p)) for p, s in ranked]
+        if method != "dense":
+            retriever.add_terms(query, [c for _, _, c in cands if c is not None])
     else:
         cands = [(c.position, c.score, c) for c in retriever.search(query, collection="case", k=k, method=method,
                                                                      allowed=allowed)]

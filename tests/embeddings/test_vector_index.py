@@ -97,3 +97,19 @@ def test_rejects_wrong_shapes_and_duplicate_ids():
         index.build(np.arange(3), unit(3, dim=16))
     with pytest.raises(ValueError):
         index.build(np.array([1, 1]), unit(2))
+
+
+@pytest.mark.parametrize("threshold", [10**9, 1000])
+def test_search_within_a_subset_is_exact_there(threshold):
+    """A filter that leaves few records: the best of those few, even where IVF would not probe them."""
+    vecs = clustered(3000)
+    index = VectorIndex(32, approx_threshold=threshold, nprobe=1)
+    index.build(np.arange(3000), vecs)
+    subset = np.arange(5, 3000, 37)
+    query = clustered(1, seed=4)[0]
+    scores, ids = index.search(query, 5, within=subset)
+    truth = subset[np.argsort(-(vecs[subset] @ query))[:5]]
+    assert ids[0].tolist() == truth.tolist()
+    assert list(scores[0]) == sorted(scores[0], reverse=True)
+    _, few = index.search(query, 50, within=subset[:3])
+    assert sorted(few[0].tolist()) == subset[:3].tolist()

@@ -169,3 +169,30 @@ def test_a_process_with_an_older_index_catches_up_from_the_records(db: Database,
     with db.session() as s:  # the vectors moved on too, not only the words
         assert search_kb(s, SYSTEM, "无人机航拍要报备吗", 1, method="dense", embedder=counting)[0].ref == "kb-011"
     assert counting.passages == []
+
+
+def test_a_due_freshness_check_runs_beside_the_search_not_inside_it(db: Database, counting: CountingEmbedder,
+                                                                     monkeypatch):
+    """Past ``search_index_check_seconds`` a search answers from the index it has; the check (and the sync it
+    finds necessary) happens in the background, and the next searches see the change."""
+    import time as clock
+
+    monkeypatch.setenv("CRMBOT_SEARCH_INDEX_CHECK_SECONDS", "0.05")
+    from config import reset_settings
+
+    reset_settings()
+    import_eval(db, ("kb",))
+    _sync(db, counting)
+    (directory, old), = indexing._cache.items()
+    indexing.forget()
+    _import(db, "kb", [{"ref": "kb-011", "title": "保密协议的签署", "body": "拍摄现场的无人机航拍需要提前报备空域。"}])
+    _sync(db, counting)
+    indexing.forget()
+    indexing._cache[directory] = old  # this process still holds the index from before the change
+    indexing._checked[directory] = clock.monotonic() - 1  # and its check is due
+    assert _titles(db, "无人机航拍要报备吗", counting)[0] != "保密协议的签署"  # answered at once, from `old`
+    deadline = clock.monotonic() + 30
+    while indexing._cache.get(directory) is old and clock.monotonic() < deadline:
+        clock.sleep(0.05)
+    assert indexing._cache[directory] is not old
+    assert _titles(db, "无人机航拍要报备吗", counting)[0] == "保密协议的签署"
