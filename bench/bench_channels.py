@@ -107,9 +107,17 @@ def generate(url: str, customers: int, seed: int = 7) -> dict[str, Any]:
 
 
 # -- server -----------------------------------------------------------------------------------------
-def serve(url: str, port: int) -> None:
-    """The app as `crmbot serve` runs it, plus the bare endpoint, in this process."""
-    import uvicorn
+def serve(url: str, port: int, workers: int = 1) -> None:
+    """The app as `crmbot serve [--workers N]` runs it, plus the bare endpoint."""
+    from bot import serving
+
+    os.environ["BENCH_DATABASE_URL"] = url  # as `crmbot serve --workers N`: each process builds bench_app itself
+    serving.run(bench_app(url) if workers <= 1 else None, factory="bench.bench_channels:bench_app", workers=workers,
+                host="127.0.0.1", port=port, log_level="warning")
+
+
+def bench_app(url: str | None = None) -> Any:
+    """The bot's app with the benchmark's settings, plus ``POST /bench/bare``."""
     from fastapi.responses import Response
 
     from bot.app import create_app
@@ -118,6 +126,7 @@ def serve(url: str, port: int) -> None:
     from config.settings import load_settings
     from crm_core.db import Database
 
+    url = url or os.environ["BENCH_DATABASE_URL"]
     settings = load_settings(database_url=url, wecom_token=TOKEN, wecom_aes_key=AES_KEY, wecom_corp_id=CORP,
                              wecom_agent_id=AGENT, wecom_secret="bench", outbox_worker=False, jobs_scheduler=False,
                              wecom_api_base="http://127.0.0.1:9", nlu_embeddings=False)
@@ -131,7 +140,7 @@ def serve(url: str, port: int) -> None:
         return Response(encrypted_xml(crypto, xml), media_type="application/xml")
 
     app.add_api_route("/bench/bare", bare, methods=["POST"])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    return app
 
 
 def _free_port() -> int:
@@ -199,12 +208,28 @@ def check(answer: bytes, expect: str) -> str:
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """utime + stime of a process (Linux), or NaN."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, TypeError):
+    """utime + stime of a process and its live descendants (the worker processes; Linux), or NaN."""
+    if pid is None:
         return float("nan")
+    stats: dict[int, tuple[int, float]] = {}  # pid → (parent, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    if pid not in stats:
+        return float("nan")
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, _) in stats.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(stats[p][1] for p in tree)
 
 
 def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int | None = None) -> Result:
@@ -308,6 +333,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second of the paced run")
     parser.add_argument("--paced-requests", type=int, default=400)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (as crmbot serve --workers N)")
     parser.add_argument("--record", action="store_true", help="write the figures into docs/benchmarks.md")
     parser.add_argument("--only", choices=["bare", "help", "customer"], action="append",
                         help="run only these scenarios (bare is always run first, for the ratio)")
@@ -316,7 +342,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.database_url, args.port)
+        serve(args.database_url, args.port, args.workers)
         return
 
     tmp = tempfile.TemporaryDirectory(prefix="crmbot-bench-")
@@ -328,7 +354,8 @@ def main() -> None:
 
     port = _free_port()
     env = {**os.environ, "CRMBOT_DATA_DIR": str(Path(tmp.name) / "var")}
-    command = [sys.executable, "-m", "bench.bench_channels", "--serve", "--port", str(port), "--database-url", url]
+    command = [sys.executable, "-m", "bench.bench_channels", "--serve", "--port", str(port), "--database-url", url,
+               "--workers", str(args.workers)]
     if args.profile:
         command = [str(Path(sys.executable).with_name("py-spy")), "record", "--gil", "--rate", "250", "-o", args.profile,
                    *(["--format", "raw"] if args.profile.endswith(".txt") else []),

@@ -83,3 +83,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.include_router(dingtalk_callback.router(runtime))
     app.include_router(console.router(runtime))
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app of one server process when ``crmbot serve --workers N`` starts several (settings from the environment)."""
+    return create_app()

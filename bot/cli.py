@@ -177,15 +177,21 @@ def chat(
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址")] = None,
     port: Annotated[int | None, typer.Option(help="端口")] = None,
+    workers: Annotated[int | None, typer.Option(help="服务进程数（默认取设置 SERVE_WORKERS，1）", min=1, max=64)] = None,
 ) -> None:
     """启动 HTTP 服务：企业微信/钉钉回调、网页控制台 /console、/healthz，并在后台投递发件箱。"""
-    import uvicorn
-
+    from bot import serving
     from bot.app import create_app
 
     settings = _settings()
     db = _db()
-    uvicorn.run(create_app(settings, db), host=host or settings.host, port=port or settings.port)
+    processes = workers or settings.serve_workers
+    if processes > 1:  # each process builds its app from the same settings (the environment)
+        db.dispose()
+        serving.run(None, factory="bot.app:app_from_settings", workers=processes, host=host or settings.host,
+                    port=port or settings.port)
+        return
+    serving.run(create_app(settings, db), host=host or settings.host, port=port or settings.port)
 
 
 @staff_app.command("bind")

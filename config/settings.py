@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     # web
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # server processes of `crmbot serve`: dedupe, outbox claims and job leases live in the database,
+    # so any number can share it (one process answers on one core: Python's GIL)
+    serve_workers: int = Field(default=1, ge=1, le=64)
     # chat behaviour
     confirm_ttl_seconds: int = Field(default=300, ge=10)
     page_size: int = Field(default=10, ge=1, le=50)
