@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -20,6 +21,7 @@ Method = Literal["hybrid", "lexical", "dense"]
 # A filter that leaves less than 1/SUBSET_SEARCH_SHARE of a collection is searched exactly within
 # what it leaves; a wider one by over-fetching from the whole collection.
 SUBSET_SEARCH_SHARE = 10
+_ENCODER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crmbot-query-embed")
 METHODS: tuple[Method, ...] = ("hybrid", "lexical", "dense")
 
 
@@ -71,12 +73,17 @@ class Retriever:
         lex_all: np.ndarray | None = None
         lex: dict[int, float] = {}
         qtokens: list[str] = []
+        pending = None
+        if method == "hybrid" and query_vector is None:
+            # the embedder (native code, no GIL) works on the other core while BM25 scores here
+            pending = _ENCODER.submit(self.encode_query, expand(query))
         if method in ("hybrid", "lexical"):
             lex_all, qtokens = index.lexical.scores(index.lexical_config.tokens(expand(query)))
             lex = dict(top_k(lex_all, pool, mask))
         dense: dict[int, tuple[float, int]] = {}
         if method in ("hybrid", "dense"):
-            qvec = query_vector if query_vector is not None else self.encode_query(expand(query))
+            qvec = pending.result() if pending is not None else (
+                query_vector if query_vector is not None else self.encode_query(expand(query)))
             dense = self._dense(qvec, collection, pool, mask)
         if method == "lexical":
             ranked = sorted(lex.items(), key=lambda kv: -kv[1])
