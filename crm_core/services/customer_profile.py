@@ -152,7 +152,7 @@ _OPPORTUNITIES = (select(Opportunity.ref, Opportunity.name, Opportunity.stage, O
                   .where(Opportunity.customer_id == _CID, Opportunity.stage.in_(OPEN_STAGES))
                   .order_by(Opportunity.amount.desc(), Opportunity.id))
 _PROJECTS = (select(Project.ref, Project.name, Project.status, func.count(Task.id),
-                    func.coalesce(func.sum(case((Task.due < bindparam("today"), 1), else_=0)), 0))
+                    func.coalesce(func.sum(case((Task.due < bindparam("today"), 1), else_=0)), 0), Project.start)
              .outerjoin(Task, and_(Task.project_id == Project.id, Task.status.in_(OPEN_TASK_STATUSES)))
              .where(Project.customer_id == _CID)
              .group_by(Project.id, Project.ref, Project.name, Project.status, Project.start)
@@ -213,6 +213,10 @@ def _assemble(session: Session, actor: Actor, head: Any, today: date, risk_thres
     unpaid = [PaymentView(contract=title, due=due, amount=amount, paid_amount=paid, status=status)
               for title, due, amount, paid, status in conn.execute(_UNPAID, cid)]
     last = conn.execute(_LAST_CONTACT, cid).first()
+    projects = conn.execute(_PROJECTS, {**cid, "today": today}).all()
+    starts = [row.start for row in projects if row.start is not None]
+    known = tiering.Facts(industry=head.industry, budget_level=head.budget_level, projects=len(projects),
+                          first=min(starts) if starts else None)
     return CustomerProfile(
         id=head.id, ref=head.ref, name=head.name, legal_name=head.legal_name, industry=head.industry,
         scale=head.scale, region=head.region, tier=head.tier, budget_level=head.budget_level, owner=head.owner_name,
@@ -220,14 +224,14 @@ def _assemble(session: Session, actor: Actor, head: Any, today: date, risk_thres
         open_opportunities=[OpportunityView(ref=ref, name=name, stage=stage, amount=amount)
                             for ref, name, stage, amount in conn.execute(_OPPORTUNITIES, cid)],
         projects=[ProjectView(ref=ref, name=name, status=status, open_tasks=int(n or 0), overdue_tasks=int(late or 0))
-                  for ref, name, status, n, late in conn.execute(_PROJECTS, {**cid, "today": today})],
+                  for ref, name, status, n, late, _ in projects],
         next_payment=next((v for v in unpaid if v.due >= today), None),
         overdue_payments=[v for v in unpaid if v.due < today],
         last_contact=InteractionView(occurred_at=last[0], kind=last[1], summary=last[2], staff=last[3]) if last else None,
         risk=history.describe(_stored_risk(head), _risk_threshold(risk_threshold)),
         version=head.version,
         tag_details=tags,
-        tier_info=_tier_info(session, actor, head, today),
+        tier_info=_tier_info(session, actor, head, today, known),
     )
 
 
@@ -249,9 +253,9 @@ def _risk_threshold(threshold: int | None) -> int:
     return threshold if threshold is not None else get_settings().churn_alert_threshold
 
 
-def _tier_info(session: Session, actor: Actor, head: Any, today: date) -> TierInfo:
+def _tier_info(session: Session, actor: Actor, head: Any, today: date, known: tiering.Facts) -> TierInfo:
     stored = (head.assessed_tier, head.assessed_score, list(head.assessed_reasons or [])) if head.assessed else None
-    v = tiering.view_of(session, head.id, head.tier, head.tier_source, today, stored=stored)
+    v = tiering.view_of(session, head.id, head.tier, head.tier_source, today, stored=stored, known=known)
     changed = None
     if v.last_change is not None:
         lc = v.last_change

@@ -207,6 +207,26 @@ def _facts_of_one(conn: Any, customer_id: int, today: date, since: date, before:
     return out, total
 
 
+def estimate(session: Session, customer_id: int, known: Facts, today: date) -> tuple[Facts, Decimal]:
+    """``facts`` for one customer whose industry, budget level and projects the caller already read:
+    only its contracts and the agency's total are read here."""
+    m = model()
+    since = today - timedelta(days=m["window_days"])
+    before = since - timedelta(days=m["window_days"])
+    entered = datetime.combine(since - timedelta(days=1), datetime.min.time(), UTC)
+    _, contracts_q, _, window_q = _one_customer_statements(tuple(m["excluded_contract_statuses"]))
+    session.flush()
+    conn = session.connection()
+    f = Facts(industry=known.industry, budget_level=known.budget_level, projects=known.projects, first=known.first)
+    total = Decimal(0)
+    for c in conn.execute(window_q, {"since": since, "entered": entered}):
+        if since < _contract_day(c) <= today:
+            total += c.amount
+    for c in conn.execute(contracts_q, {"cid": customer_id}):
+        _count(f, c, since, before, today)
+    return f, total
+
+
 def assess(f: Facts, today: date, agency_total: Decimal) -> Assessment:
     m = model()
     reasons: list[str] = []
@@ -351,16 +371,22 @@ _SAME_INDUSTRY_CASES = (select(Case.title, Case.client, Case.metrics_norm, Case.
 
 
 def view_of(session: Session, customer_id: int, tier: str | None, tier_source: str | None, today: date, *,
-            stored: tuple[str, float, list[str]] | Literal["read"] | None = "read") -> TierView:
+            stored: tuple[str, float, list[str]] | Literal["read"] | None = "read",
+            known: Facts | None = None) -> TierView:
     """The tier as the profile shows it: the stored assessment, or one computed now when there is none yet.
-    ``stored``: the assessment (tier, score, reasons) or None when the caller already read it."""
+    ``stored``: the assessment (tier, score, reasons) or None when the caller already read it; ``known``:
+    the customer's facts the caller already has (see ``estimate``)."""
     cid = {"cid": customer_id}
     session.flush()
     conn = session.connection()
     row = conn.execute(_ASSESSMENT, cid).first() if stored == "read" else stored
     live = row is None
     if row is None:
-        found, total = facts(session, today, [customer_id])
+        if known is not None:
+            own, total = estimate(session, customer_id, known, today)
+            found = {customer_id: own}
+        else:
+            found, total = facts(session, today, [customer_id])
         result = assess(found[customer_id], today, total) if customer_id in found else None
         model_tier, score, reasons = (result.tier, result.score, result.reasons) if result else (None, None, [])
     else:

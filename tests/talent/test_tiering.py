@@ -164,3 +164,25 @@ def test_the_profile_shows_the_tier_its_reasons_and_its_service_playbook(agency)
     assert "最近调整：2026-12-09 成长级 → 战略级（模型评定）" in text
     assert "战略级服务策略：\n· 资深客户经理牵头，配置资深策划与设计团队\n· 案例库专属推荐" in text
     assert "· 投放效果 1v1 复盘（每月）" in text
+
+
+def test_before_the_first_nightly_run_the_profile_estimates_what_the_run_then_stores(agency):
+    """A customer never assessed shows a live estimate (from its own contracts and projects and the agency's
+    total); the nightly run then stores exactly that score and those reasons."""
+    with agency.unit_of_work() as s:
+        mine = s.scalars(select(Customer).where(Customer.ref == "C-M")).one()
+        mine.tier_source = "rule"
+        _strategic(s, mine)
+    before = world.send(agency, "am", "/客户 星屿科技").plain()
+    assert "分层依据（尚未评定，按当前数据估算）：" in before
+    with agency.unit_of_work() as s:
+        tiering.recompute_all(s, NOW)
+    after = world.send(agency, "am", "/客户 星屿科技").plain()
+    assert "分层依据：" in after and "尚未评定" not in after
+    assert _reasons(before, "分层依据（尚未评定，按当前数据估算）：") == _reasons(after, "分层依据：")
+    assert any("近12个月签约 440万" in line for line in _reasons(after, "分层依据："))
+
+
+def _reasons(text: str, heading: str) -> list[str]:
+    lines = text.split(heading + "\n", 1)[1].splitlines()
+    return [line for line in lines[:next((i for i, x in enumerate(lines) if not x.startswith("· ")), len(lines))]]
