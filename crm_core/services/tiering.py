@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true
+from sqlalchemy import and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from config import Settings, get_settings
@@ -106,77 +106,70 @@ def _count(f: Facts | None, c: Any, since: date, before: date, today: date) -> N
         f.prior_amount += c.amount
 
 
-# Statements built once (parameters bound per call): a profile of a not-yet-assessed customer runs them.
-@lru_cache(maxsize=4)
-def _counted(excluded: tuple[str, ...]) -> ColumnElement[bool]:
-    # plain comparisons, not NOT IN: an IN list is re-rendered into the SQL on every execution
-    return and_(true(), *(Contract.status != status for status in excluded))
-
-
-_COUNTED = Contract.status.not_in(bindparam("excluded", expanding=True))
 _IDS = bindparam("ids", expanding=True)
-_SOME_CUSTOMERS = select(Customer.id, Customer.industry, Customer.budget_level).where(
-    Customer.merged_into_id.is_(None), Customer.id.in_(_IDS))
 _ALL_CUSTOMERS = select(Customer.id, Customer.industry, Customer.budget_level).where(Customer.merged_into_id.is_(None))
-_THEIR_CONTRACTS = select(*_CONTRACT_COLUMNS).where(_COUNTED, Contract.customer_id.in_(_IDS))
-_ALL_CONTRACTS = select(*_CONTRACT_COLUMNS).where(_COUNTED)
-# the contracts whose day (signing, else start, else entry) can fall after ``since``
-_WINDOW_CONTRACTS = select(*_CONTRACT_COLUMNS).where(_COUNTED, or_(
-    Contract.signed_at > bindparam("since"),
-    and_(Contract.signed_at.is_(None), Contract.start > bindparam("since")),
-    and_(Contract.signed_at.is_(None), Contract.start.is_(None), Contract.created_at >= bindparam("entered"))))
+_SOME_CUSTOMERS = _ALL_CUSTOMERS.where(Customer.id.in_(_IDS))
 _ALL_PROJECTS = select(Project.customer_id, func.count(), func.min(Project.start)).group_by(Project.customer_id)
 _THEIR_PROJECTS = _ALL_PROJECTS.where(Project.customer_id.in_(_IDS))
 
 
+class _ContractReads(NamedTuple):
+    every: Any  # all counted contracts
+    of_some: Any  # those of customers ``ids``
+    of_one: Any  # those of customer ``cid``
+    window: Any  # those whose day (signing, else start, else entry) can fall after ``since``
+
+
 @lru_cache(maxsize=4)
-def _one_customer_statements(excluded: tuple[str, ...]) -> tuple[Any, Any, Any, Any]:
-    """Customer, its contracts, its projects, the agency's window contracts: for a profile of a customer not yet assessed."""
-    cid, counted = bindparam("cid"), _counted(excluded)
-    window = select(*_CONTRACT_COLUMNS).where(counted, or_(
-        Contract.signed_at > bindparam("since"),
-        and_(Contract.signed_at.is_(None), Contract.start > bindparam("since")),
-        and_(Contract.signed_at.is_(None), Contract.start.is_(None), Contract.created_at >= bindparam("entered"))))
-    return (select(Customer.id, Customer.industry, Customer.budget_level).where(
-                Customer.merged_into_id.is_(None), Customer.id == cid),
-            select(*_CONTRACT_COLUMNS).where(counted, Contract.customer_id == cid),
-            select(Project.customer_id, func.count(), func.min(Project.start)).where(Project.customer_id == cid)
-            .group_by(Project.customer_id),
-            window)
+def _contract_reads(excluded: tuple[str, ...]) -> _ContractReads:
+    """Built once per list of excluded statuses (a profile of a customer not yet assessed runs two of them).
+    Plain comparisons, not NOT IN: an IN list is re-rendered into the SQL on every execution."""
+    counted = and_(true(), *(Contract.status != status for status in excluded))
+    every = select(*_CONTRACT_COLUMNS).where(counted)
+    since = bindparam("since")
+    return _ContractReads(
+        every, every.where(Contract.customer_id.in_(_IDS)), every.where(Contract.customer_id == bindparam("cid")),
+        every.where(or_(Contract.signed_at > since, and_(Contract.signed_at.is_(None), Contract.start > since),
+                        and_(Contract.signed_at.is_(None), Contract.start.is_(None),
+                             Contract.created_at >= bindparam("entered")))))
+
+
+def _window(today: date) -> tuple[date, date]:
+    """The assessment window's first day and the one before it (for year-on-year growth)."""
+    days = model()["window_days"]
+    since = today - timedelta(days=days)
+    return since, since - timedelta(days=days)
+
+
+def _window_total(conn: Any, reads: _ContractReads, since: date, today: date) -> Decimal:
+    entered = datetime.combine(since - timedelta(days=1), datetime.min.time(), UTC)  # a day of slack for zones
+    return sum((c.amount for c in conn.execute(reads.window, {"since": since, "entered": entered})
+                if since < _contract_day(c) <= today), Decimal(0))
 
 
 def facts(session: Session, today: date, ids: list[int] | None = None) -> tuple[dict[int, Facts], Decimal]:
     """Facts per customer (all active customers, or ``ids``), and the agency's signed amount in the window."""
-    m = model()
-    since = today - timedelta(days=m["window_days"])
-    before = since - timedelta(days=m["window_days"])
-    excluded = {"excluded": list(m["excluded_contract_statuses"])}
-    total = Decimal(0)
+    since, before = _window(today)
+    reads = _contract_reads(tuple(model()["excluded_contract_statuses"]))
     session.flush()
     conn = session.connection()  # column reads only: the Core path costs a third of the ORM one per statement
     if ids is None:  # everyone: one pass over all contracts gives the facts and the agency's total
         out = {cid: Facts(industry=ind, budget_level=bl) for cid, ind, bl in conn.execute(_ALL_CUSTOMERS)}
-        for c in conn.execute(_ALL_CONTRACTS, excluded):
+        total = Decimal(0)
+        for c in conn.execute(reads.every):
             if since < _contract_day(c) <= today:
                 total += c.amount
             _count(out.get(c.customer_id), c, since, before, today)
-    else:  # a few customers: their contracts; the agency's total from the contracts that can fall in the window
-        out = {}
-        entered = datetime.combine(since - timedelta(days=1), datetime.min.time(), UTC)  # a day of slack for zones
-        if len(ids) == 1:
-            return _facts_of_one(conn, ids[0], today, since, before, entered, tuple(excluded["excluded"]))
-        for c in conn.execute(_WINDOW_CONTRACTS, {**excluded, "since": since, "entered": entered}):
-            if since < _contract_day(c) <= today:
-                total += c.amount
-        for start in range(0, len(ids), 500):
-            block = {"ids": ids[start:start + 500]}
+        blocks: list[dict[str, Any] | None] = [None]
+    else:  # some customers: their contracts; the agency's total from the contracts that can fall in the window
+        out, total = {}, _window_total(conn, reads, since, today)
+        blocks = [{"ids": ids[start:start + 500]} for start in range(0, len(ids), 500)]
+        for block in blocks:
             out.update({cid: Facts(industry=ind, budget_level=bl)
                         for cid, ind, bl in conn.execute(_SOME_CUSTOMERS, block)})
-            for c in conn.execute(_THEIR_CONTRACTS, {**excluded, **block}):
+            for c in conn.execute(reads.of_some, block):
                 _count(out.get(c.customer_id), c, since, before, today)
-    listed = list(out)
-    blocks = [{"ids": listed[start:start + 500]} for start in range(0, len(listed), 500)]
-    for block in [None] if ids is None else blocks:
+    for block in blocks:
         for cid, n, first in conn.execute(_ALL_PROJECTS if block is None else _THEIR_PROJECTS, block):
             f = out.get(cid)
             if f is None:
@@ -187,44 +180,17 @@ def facts(session: Session, today: date, ids: list[int] | None = None) -> tuple[
     return out, total
 
 
-def _facts_of_one(conn: Any, customer_id: int, today: date, since: date, before: date, entered: datetime,
-                  excluded: tuple[str, ...]) -> tuple[dict[int, Facts], Decimal]:
-    customer_q, contracts_q, projects_q, window_q = _one_customer_statements(excluded)
-    one = {"cid": customer_id}
-    out = {cid: Facts(industry=ind, budget_level=bl) for cid, ind, bl in conn.execute(customer_q, one)}
-    total = Decimal(0)
-    for c in conn.execute(window_q, {"since": since, "entered": entered}):
-        if since < _contract_day(c) <= today:
-            total += c.amount
-    for c in conn.execute(contracts_q, one):
-        _count(out.get(c.customer_id), c, since, before, today)
-    for cid, n, first in conn.execute(projects_q, one):
-        f = out.get(cid)
-        if f is not None:
-            f.projects = int(n)
-            if first is not None:
-                f.first = min(f.first or first, first)
-    return out, total
-
-
 def estimate(session: Session, customer_id: int, known: Facts, today: date) -> tuple[Facts, Decimal]:
     """``facts`` for one customer whose industry, budget level and projects the caller already read:
     only its contracts and the agency's total are read here."""
-    m = model()
-    since = today - timedelta(days=m["window_days"])
-    before = since - timedelta(days=m["window_days"])
-    entered = datetime.combine(since - timedelta(days=1), datetime.min.time(), UTC)
-    _, contracts_q, _, window_q = _one_customer_statements(tuple(m["excluded_contract_statuses"]))
+    since, before = _window(today)
+    reads = _contract_reads(tuple(model()["excluded_contract_statuses"]))
     session.flush()
     conn = session.connection()
     f = Facts(industry=known.industry, budget_level=known.budget_level, projects=known.projects, first=known.first)
-    total = Decimal(0)
-    for c in conn.execute(window_q, {"since": since, "entered": entered}):
-        if since < _contract_day(c) <= today:
-            total += c.amount
-    for c in conn.execute(contracts_q, {"cid": customer_id}):
+    for c in conn.execute(reads.of_one, {"cid": customer_id}):
         _count(f, c, since, before, today)
-    return f, total
+    return f, _window_total(conn, reads, since, today)
 
 
 def assess(f: Facts, today: date, agency_total: Decimal) -> Assessment:
