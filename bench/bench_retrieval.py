@@ -231,7 +231,7 @@ def markdown(r: dict[str, Any]) -> str:
 
 `python -m bench.bench_retrieval --docs {r['docs']} --embed-docs {r['embed_docs']}` (synthetic Chinese cases
 and articles from `bench/retrieval_data.py`; embedder `{r['model']}`; {r['cpus']} cores; load average
-before/after: {r['load_before']} / {r['load_after']} — the machine was shared with other engineers' test runs).
+before/after the queries: {r['load_before']} / {r['load_after']}; during the throughput phase: {t.get('load_during', '—')}).
 
 | measure | result |
 |---|---|
