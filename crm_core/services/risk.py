@@ -2,7 +2,7 @@
 ``churn_risk`` job) with its reasons, plus live *signals* (contracts ending without a renewal in the
 pipeline, overdue payments, long silence, tickets past their SLA).
 
-``/风险`` and the customer profile show the same stored score (``risk_text``). A customer without
+``/风险`` and the customer profile show the same stored score (``crm_core.risk.history.describe``). A customer without
 enough data says so; nothing here ever claims a customer is safe.
 """
 
@@ -28,7 +28,7 @@ from crm_core.models import (
     Staff,
     Ticket,
 )
-from crm_core.permissions import Cap, can_see_customer, customer_scope, require
+from crm_core.permissions import Cap, customer_scope, require
 from crm_core.risk import history
 from crm_core.services.paging import Page
 
@@ -58,14 +58,6 @@ class RiskReport:
 
 def _threshold(threshold: int | None) -> int:
     return threshold if threshold is not None else get_settings().churn_alert_threshold
-
-
-def risk_text(session: Session, actor: Actor, customer_id: int, *, threshold: int | None = None) -> str | None:
-    """The stored churn score of one customer as one line; None when it was never scored."""
-    require(actor, Cap.customer_read)
-    if not can_see_customer(session, actor, customer_id):
-        return None
-    return history.describe(session.get(CustomerRisk, customer_id), _threshold(threshold))
 
 
 def risk_signals(session: Session, actor: Actor, today: date, *, owner_ref: str | None = None, offset: int = 0,
