@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -148,22 +149,29 @@ def test_sync_after_import_sees_every_kind(db: Database, counting: CountingEmbed
         assert report.documents == s.scalar(select(func.count(model.id)))
 
 
-def test_a_process_with_an_older_index_catches_up_from_the_records(db: Database, counting: CountingEmbedder,
-                                                                   monkeypatch):
-    monkeypatch.setenv("CRMBOT_SEARCH_INDEX_CHECK_SECONDS", "0")
+def _behind_another_process(db: Database, counting: CountingEmbedder, monkeypatch: pytest.MonkeyPatch,
+                            check_seconds: str) -> tuple[Path, Any]:
+    """This process holds the index in memory while another one (the importer) changes an article and syncs:
+    records and files move on. Returns the index directory and the old in-memory index."""
+    monkeypatch.setenv("CRMBOT_SEARCH_INDEX_CHECK_SECONDS", check_seconds)
     from config import reset_settings
 
     reset_settings()
     import_eval(db, ("kb",))
     _sync(db, counting)
     (directory, old), = indexing._cache.items()
-    # another process (the importer) changes an article and syncs: records and files move on
     indexing.forget()
     _import(db, "kb", [{"ref": "kb-011", "title": "保密协议的签署", "body": "拍摄现场的无人机航拍需要提前报备空域。"}])
     _sync(db, counting)
-    # this process still holds the old index in memory; its next search syncs without embedding
     indexing.forget()
     indexing._cache[directory] = old
+    return directory, old
+
+
+def test_a_process_with_an_older_index_catches_up_from_the_records(db: Database, counting: CountingEmbedder,
+                                                                   monkeypatch):
+    _behind_another_process(db, counting, monkeypatch, "0")
+    # its next search syncs without embedding
     counting.passages.clear()
     assert _titles(db, "无人机航拍要报备吗", counting)[0] == "保密协议的签署"
     with db.session() as s:  # the vectors moved on too, not only the words
@@ -177,18 +185,7 @@ def test_a_due_freshness_check_runs_beside_the_search_not_inside_it(db: Database
     finds necessary) happens in the background, and the next searches see the change."""
     import time as clock
 
-    monkeypatch.setenv("CRMBOT_SEARCH_INDEX_CHECK_SECONDS", "0.05")
-    from config import reset_settings
-
-    reset_settings()
-    import_eval(db, ("kb",))
-    _sync(db, counting)
-    (directory, old), = indexing._cache.items()
-    indexing.forget()
-    _import(db, "kb", [{"ref": "kb-011", "title": "保密协议的签署", "body": "拍摄现场的无人机航拍需要提前报备空域。"}])
-    _sync(db, counting)
-    indexing.forget()
-    indexing._cache[directory] = old  # this process still holds the index from before the change
+    directory, old = _behind_another_process(db, counting, monkeypatch, "0.05")
     indexing._checked[directory] = clock.monotonic() - 1  # and its check is due
     assert _titles(db, "无人机航拍要报备吗", counting)[0] != "保密协议的签署"  # answered at once, from `old`
     deadline = clock.monotonic() + 30
