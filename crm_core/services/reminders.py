@@ -10,7 +10,7 @@ the same overdue task is reported once per day, an upcoming payment once per due
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -508,24 +508,34 @@ def _assigned_tasks(session: Session, today: date, due: Any) -> Iterator[tuple[i
             yield item.assignee.id, "due_today" if item.due == today else "overdue_tasks", item
 
 
-def _tagged(notices: Iterator[Notice[Any]], section: str) -> Iterator[tuple[int, str, Any]]:
+def _tagged(notices: Iterable[Notice[Any]], section: str) -> Iterator[tuple[int, str, Any]]:
     for n in notices:
         if isinstance(n.recipient, Person):
             yield n.recipient.id, section, n
 
 
-def digests(session: Session, actor: Actor, now: datetime, *, stale_days: int) -> Iterator[Notice[Digest]]:
+def digests(session: Session, actor: Actor, now: datetime, *, stale_days: int,
+            due_today: Iterable[Notice[TaskItem]] | None = None,
+            followups: Iterable[Notice[FollowupItem]] | None = None,
+            payments: Iterable[Notice[PaymentItem]] | None = None,
+            tickets: Iterable[Notice[TicketItem]] | None = None) -> Iterator[Notice[Digest]]:
     """One morning digest per person with anything on their plate: today's due tasks, overdue tasks,
-    overdue payments, follow-ups owed and tickets past their SLA. A person with nothing gets nothing."""
+    overdue payments, follow-ups owed and tickets past their SLA. A person with nothing gets nothing.
+    A job pass that reads the same rows for its own pushes hands them in: ``due_today`` as ``due_soon``
+    yields them when today's deadline is the only one ahead, the others as their jobs yield them
+    (``payments`` with the upcoming and the escalated ones, which the digest leaves out)."""
     require_system(actor)
     today = now.date()
-    payments = (n for n in payments_due(session, actor, today, within_days=0, escalate=False) if n.item.overdue_days)
+    if payments is None:
+        payments = payments_due(session, actor, today, within_days=0, escalate=False)
+    owed = (n for n in payments if n.item.overdue_days and not n.item.escalated)
     streams: Sequence[Iterator[tuple[int, str, Any]]] = (
-        _assigned_tasks(session, today, Task.due == today),
+        _assigned_tasks(session, today, Task.due == today) if due_today is None else _tagged(due_today, "due_today"),
         _assigned_tasks(session, today, Task.due < today),
-        _tagged(payments, "overdue_payments"),
-        _tagged(stale_followups(session, actor, now, days=stale_days), "followups"),
-        _tagged(tickets_past_sla(session, actor, now), "tickets"),
+        _tagged(owed, "overdue_payments"),
+        _tagged(followups if followups is not None else stale_followups(session, actor, now, days=stale_days),
+                "followups"),
+        _tagged(tickets if tickets is not None else tickets_past_sla(session, actor, now), "tickets"),
     )
     merged = heapq.merge(*streams, key=lambda entry: entry[0])
     for _, entries in groupby(merged, key=lambda entry: entry[0]):
