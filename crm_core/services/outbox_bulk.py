@@ -1,9 +1,10 @@
 """Queueing many pushes at once: ``outbox.enqueue`` for thousands of messages, in a few statements.
 
 A scheduled job queues up to one message per group and per person; one SELECT and one INSERT (plus
-a flush of an ORM object) each would dominate a pass. Here the existing dedupe keys are looked up in
-batches and single-part messages go in with one bulk insert (``crm_core.services.bulk``); a multi-part
-reply still goes through ``outbox.enqueue``, which chains its parts.
+a flush of an ORM object) each would dominate a pass. Here single-part messages go in with one bulk
+insert (``crm_core.services.bulk``) that skips any whose dedupe key is already queued (``ON CONFLICT DO
+NOTHING`` on the unique key: no lookup first); a multi-part reply still goes through ``outbox.enqueue``,
+which chains its parts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.models import OutboxMessage, utcnow
@@ -23,23 +23,14 @@ def enqueue_many(session: Session, batches: Sequence[tuple[Sequence[outbox.NewMe
                  now: datetime | None = None) -> None:
     """Each ``(messages, hold_until)`` as ``outbox.enqueue(session, messages, hold_until=…)`` would store it."""
     now = now or utcnow()
-    keys = [m.dedupe_key for messages, _ in batches for m in messages if m.dedupe_key]
-    seen: set[str] = set()
-    for start in range(0, len(keys), 500):
-        seen.update(k for k in session.scalars(select(OutboxMessage.dedupe_key)
-                                                .where(OutboxMessage.dedupe_key.in_(keys[start:start + 500]))) if k)
     singles: list[dict[str, Any]] = []
     for messages, hold_until in batches:
         if len(messages) != 1:
             outbox.enqueue(session, messages, now=now, hold_until=hold_until)
             continue
         m = messages[0]
-        if m.dedupe_key and m.dedupe_key in seen:
-            continue
-        if m.dedupe_key:
-            seen.add(m.dedupe_key)
         singles.append({"channel": m.channel, "target": m.target, "msg_type": m.msg_type, "text": m.text,
                         "payload": dict(m.payload), "mentions": list(m.mentions), "dedupe_key": m.dedupe_key,
                         "rate_key": m.rate_key, "status": outbox.PENDING, "attempts": 0,
                         "next_attempt_at": hold_until or now, "created_at": now, "after_id": None})
-    bulk.insert_rows(session, OutboxMessage.__table__, singles)
+    bulk.insert_rows(session, OutboxMessage.__table__, singles, on_conflict_do_nothing=("dedupe_key",))
