@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, event, func, select, text
@@ -54,15 +54,22 @@ STATE_TABLES = ("push_ledger", "outbox", "job_runs", "customer_risk", "risk_scor
 class Clock:
     seconds = 0.0
     statements = 0
+    by_statement: ClassVar[dict[str, float]] = {}  # with BENCH_JOBS_TOP=N: seconds per statement text (fetches included)
+    current = ""
 
 
-def _timed(fn: Any) -> Any:
+def _timed(fn: Any, statement: bool = False) -> Any:
     def call(*args: Any, **kw: Any) -> Any:
         start = time.perf_counter()
+        if statement:
+            sql = args[1] if len(args) > 1 and not isinstance(args[0], str) else args[0]
+            Clock.current = " ".join(str(sql).split())[:160]
         try:
             return fn(*args, **kw)
         finally:
-            Clock.seconds += time.perf_counter() - start
+            spent = time.perf_counter() - start
+            Clock.seconds += spent
+            Clock.by_statement[Clock.current] = Clock.by_statement.get(Clock.current, 0.0) + spent
     return call
 
 
@@ -74,7 +81,7 @@ class TimedCursor:
         attr = getattr(self._c, name)
         if name in ("execute", "executemany"):
             Clock.statements += 1
-            return _timed(attr)
+            return _timed(attr, statement=True)
         if name in ("fetchone", "fetchmany", "fetchall", "scroll"):
             return _timed(attr)
         return attr
@@ -115,11 +122,11 @@ def _psycopg_timed() -> tuple[type, type]:
 
         def execute(self: Any, *args: Any, **kw: Any) -> Any:
             Clock.statements += 1
-            return _timed(base.execute)(self, *args, **kw)
+            return _timed(base.execute, statement=True)(self, *args, **kw)
 
         def executemany(self: Any, *args: Any, **kw: Any) -> Any:
             Clock.statements += 1
-            return _timed(base.executemany)(self, *args, **kw)
+            return _timed(base.executemany, statement=True)(self, *args, **kw)
 
         return type(f"Timed{base.__name__}", (base,), {**methods, "execute": execute, "executemany": executemany})
 
@@ -164,15 +171,24 @@ def run_pass(url: str, now: datetime = NOW) -> dict[str, Any]:
 
     db = timed_database(url)
     settings = load_settings(database_url=url, nlu_embeddings=False)
-    Clock.seconds, Clock.statements = 0.0, 0
+    Clock.seconds, Clock.statements, Clock.by_statement = 0.0, 0, {}
     runner = JobRunner(db, settings)
-    results, per_job = [], {}
-    start = time.perf_counter()
-    for name in JOB_ORDER:
+    per_job: dict[str, tuple[float, float]] = {}
+    run_job = runner.run_job
+
+    def timed_job(name: str, moment: datetime | None = None) -> Any:
         before, began = Clock.seconds, time.perf_counter()
-        results.append(runner.run_job(name, now))
+        result = run_job(name, moment)
         per_job[name] = (round(Clock.seconds - before, 3), round(time.perf_counter() - began, 3))
+        return result
+
+    runner.run_job = timed_job  # type: ignore[method-assign]
+    start = time.perf_counter()
+    results = runner.run(JOB_ORDER, now)  # one pass at one moment, as `crmbot jobs run --once`
     wall = time.perf_counter() - start
+    top = int(os.environ.get("BENCH_JOBS_TOP", "0"))
+    for sql, spent in sorted(Clock.by_statement.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{spent:7.3f} s  {sql}", file=sys.stderr)
     db_seconds, statements = Clock.seconds, Clock.statements
     with db.engine.connect() as conn:
         outbox = conn.execute(text("SELECT count(*) FROM outbox")).scalar()
@@ -197,7 +213,7 @@ def _overnight(url: str) -> None:
 
 def _subprocess_pass(url: str, now: datetime = NOW) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.bench_jobs", "--pass-only", url, "--now", now.isoformat()],
-                         check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+                         check=True, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
