@@ -186,7 +186,7 @@ class JobRunner:
         if name == "ticket_sla":
             return moment.share("ticket_sla", tickets)
         if name == "churn_risk":
-            return reminders.churn_alerts(reader, SYSTEM, today)
+            return reminders.churn_alerts(reader, SYSTEM, today, scored_after=self._told_before(reader, name, now))
         if name == "digest":
             # "due within 24 h" is "due today" when today's deadline is the only one ahead (the usual morning)
             today_only = reminders.deadline_days(now, s.task_due_soon_hours, s.task_due_time_of_day) == [today]
@@ -197,6 +197,14 @@ class JobRunner:
                 payments=moment.share("payments", payments) if moment.shares("payments") else None,
                 tickets=moment.share("ticket_sla", tickets))
         raise ValueError(name)
+
+    def _told_before(self, session: Session, name: str, now: datetime) -> datetime | None:
+        """The business moment of this job's last run, if it finished: everything it found was told then.
+        None (look at the whole window) after a failed run, or when the clock is set before that run."""
+        last = job_leases.last_run(session, name)
+        if last is None or last.last_status != "done" or last.last_as_of is None or last.last_as_of > now:
+            return None
+        return last.last_as_of
 
     def _deliver(self, writer: Session, job: str, notices: Iterator[Notice[Any]], now: datetime,
                  result: JobResult) -> None:

@@ -47,5 +47,9 @@ def release(session: Session, job: str, owner: str, *, as_of: datetime, status: 
         .execution_options(synchronize_session=False))
 
 
+def last_run(session: Session, job: str) -> JobRun | None:
+    return session.scalars(select(JobRun).where(JobRun.job == job)).first()
+
+
 def job_runs(session: Session) -> list[JobRun]:
     return list(session.scalars(select(JobRun).order_by(JobRun.job)))

@@ -418,11 +418,15 @@ class ChurnItem:
     offer: list[str] = field(default_factory=list)
 
 
-def churn_alerts(session: Session, actor: Actor, today: date, *, lookback_days: int = 7) -> Iterator[Notice[ChurnItem]]:
+def churn_alerts(session: Session, actor: Actor, today: date, *, lookback_days: int = 7,
+                 scored_after: datetime | None = None) -> Iterator[Notice[ChurnItem]]:
     """Customers whose churn score crossed the threshold (recorded by the scoring pass) and are still above
     it: to the account manager, and for 战略级 also to their manager. Once per crossing (a crossing not yet
     told — say the run crashed after scoring — is still told within ``lookback_days``). Each alert carries
-    three relevant high-performing cases and the tier's service offer."""
+    three relevant high-performing cases and the tier's service offer. ``scored_after``: the moment of the
+    last run that told every crossing it found; only crossings scored since then (that moment included: a
+    run repeated at the same moment may score new ones) are looked at. Without it, every crossing of the
+    window is checked against the ledger."""
     require_system(actor)
     library: CaseLibrary | None = None
     suggestions: dict[tuple[str | None, tuple[str, ...]], list[CaseSuggestion]] = {}
@@ -440,7 +444,8 @@ def churn_alerts(session: Session, actor: Actor, today: date, *, lookback_days: 
                 .join(Customer, Customer.id == RiskScore.customer_id)
                 .join(owner, owner.id == Customer.owner_id)
                 .where(RiskScore.crossed.is_(True), RiskScore.as_of >= today - timedelta(days=lookback_days),
-                       RiskScore.as_of <= today, CustomerRisk.score.is_not(None), ~told))
+                       RiskScore.as_of <= today, CustomerRisk.score.is_not(None), ~told,
+                       *([RiskScore.scored_at >= scored_after] if scored_after is not None else [])))
 
     managers = and_(recipient.department == owner.department, recipient.role == "manager", recipient.active.is_(True),
                     recipient.id != owner.id)

@@ -194,3 +194,27 @@ def test_weekly_rescoring_scores_new_customers_at_once_and_each_block_every_seve
             assert _risk(db, "C-NEW").as_of == day  # new customers do not wait for their turn
         expected = first if day < turn else first - 15  # the payment counts from the block's turn on
         assert _risk(db, "C-1").score == expected, day
+
+
+def test_a_crossing_whose_alert_failed_is_told_by_the_next_run_and_only_once(db, agency, settings, monkeypatch):
+    """The alert step reads only crossings scored since the last run that finished; after a failed run
+    it looks at the whole window again, so a crossing scored by the failed run is not lost."""
+    import bot.jobs
+
+    _at_risk(db, agency)
+    real = bot.jobs.outbox_bulk.enqueue_many
+
+    def down(*args, **kwargs):
+        raise ConnectionError("数据库写入中断")
+
+    monkeypatch.setattr(bot.jobs.outbox_bulk, "enqueue_many", down)
+    failed = bot.jobs.JobRunner(db, settings).run_job("churn_risk", MORNING)
+    assert failed.status == "failed" and _risk(db, "C-1").above  # scored and stored, not told
+    again = bot.jobs.JobRunner(db, settings).run_job("churn_risk", at(TODAY + timedelta(days=1), "07:30"))
+    assert again.status == "failed" and queued(db, "churn_risk") == []  # the next day's run fails too
+    monkeypatch.setattr(bot.jobs.outbox_bulk, "enqueue_many", real)
+    run(db, settings, "churn_risk", at(TODAY + timedelta(days=2), "07:30"))
+    assert len(queued(db, "churn_risk", target="dm:am1")) == 1
+    run(db, settings, "churn_risk", at(TODAY + timedelta(days=3), "07:30"))
+    run(db, settings, "churn_risk", at(TODAY + timedelta(days=3), "07:30"))  # the same moment again
+    assert len(queued(db, "churn_risk", target="dm:am1")) == 1
