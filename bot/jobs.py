@@ -20,7 +20,7 @@ from functools import partial
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.delivery.addresses import ConsoleChat, DingTalkConversation, WeComAppUser
@@ -28,7 +28,7 @@ from bot.delivery.pushes import address_for
 from config import Settings
 from crm_core.actor import Actor
 from crm_core.db import Database
-from crm_core.models import ChatBinding, utcnow
+from crm_core.models import ChatBinding, RiskScore, utcnow
 from crm_core.risk.scoring import score_all
 from crm_core.services import etiquette, job_leases, outbox, outbox_bulk, push_ledger, reminders
 from crm_core.services.push_ledger import CAPPED, SENT, Claim
@@ -143,19 +143,22 @@ class JobRunner:
     # -- one run ----------------------------------------------------------------------------------
     def _execute(self, name: str, now: datetime, result: JobResult) -> None:
         writer = _job_session(self.db)
+        churn_after: int | None = None
         try:
             if name == "churn_risk":
                 run = score_all(writer, SYSTEM, now, self.settings.tz, threshold=self.settings.churn_alert_threshold,
                                 min_labels=self.settings.churn_model_min_labels,
                                 rescore_days=self.settings.churn_rescore_days, commit=writer.commit)
                 writer.commit()
+                churn_after = self._told_through(writer, name)
                 result.extra = {"scored": run.scored, "insufficient": run.insufficient, "crossed": run.crossed,
-                                "method": run.method}
+                                "method": run.method,
+                                "told_through": writer.scalar(select(func.max(RiskScore.id))) or 0}
                 result.note = (f"评分 {run.scored} 个客户（{'模型' if run.method == 'model' else '规则'}），"
                                f"{run.insufficient} 个数据不足，{run.crossed} 个新超过预警线")
             reader = _job_session(self.db)
             try:
-                self._deliver(writer, name, self._notices(reader, name, now), now, result)
+                self._deliver(writer, name, self._notices(reader, name, now, churn_after=churn_after), now, result)
             finally:
                 reader.close()
             if name == "digest":
@@ -167,7 +170,8 @@ class JobRunner:
         finally:
             writer.close()
 
-    def _notices(self, reader: Session, name: str, now: datetime) -> Iterator[Notice[Any]]:
+    def _notices(self, reader: Session, name: str, now: datetime, *,
+                 churn_after: int | None = None) -> Iterator[Notice[Any]]:
         s, today = self.settings, now.date()
         moment = self._moment or _Moment(set())
         due_soon = partial(reminders.due_soon, reader, SYSTEM, now, hours=s.task_due_soon_hours,
@@ -186,7 +190,7 @@ class JobRunner:
         if name == "ticket_sla":
             return moment.share("ticket_sla", tickets)
         if name == "churn_risk":
-            return reminders.churn_alerts(reader, SYSTEM, today, scored_after=self._told_before(reader, name, now))
+            return reminders.churn_alerts(reader, SYSTEM, today, after_id=churn_after)
         if name == "digest":
             # "due within 24 h" is "due today" when today's deadline is the only one ahead (the usual morning)
             today_only = reminders.deadline_days(now, s.task_due_soon_hours, s.task_due_time_of_day) == [today]
@@ -198,13 +202,14 @@ class JobRunner:
                 tickets=moment.share("ticket_sla", tickets))
         raise ValueError(name)
 
-    def _told_before(self, session: Session, name: str, now: datetime) -> datetime | None:
-        """The business moment of this job's last run, if it finished: everything it found was told then.
-        None (look at the whole window) after a failed run, or when the clock is set before that run."""
+    def _told_through(self, session: Session, name: str) -> int | None:
+        """The last history row this job's previous run had scored when it read the crossings to tell, if that
+        run finished: it told every crossing up to there. None (look at the whole window) after a failed run."""
         last = job_leases.last_run(session, name)
-        if last is None or last.last_status != "done" or last.last_as_of is None or last.last_as_of > now:
+        if last is None or last.last_status != "done":
             return None
-        return last.last_as_of
+        through = (last.last_counts or {}).get("told_through")
+        return through if isinstance(through, int) else None
 
     def _deliver(self, writer: Session, job: str, notices: Iterator[Notice[Any]], now: datetime,
                  result: JobResult) -> None:

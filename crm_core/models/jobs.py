@@ -65,8 +65,7 @@ class PushRecord(IdMixin, Base):
 
 class RiskScore(IdMixin, Base):
     __tablename__ = "risk_scores"
-    __table_args__ = (Index("ix_risk_scores_customer", "customer_id", "as_of"),
-                      Index("ix_risk_scores_scored_at", "scored_at"))  # the alert job reads what was scored since its last run
+    __table_args__ = (Index("ix_risk_scores_customer", "customer_id", "as_of"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     as_of: Mapped[date] = mapped_column(Date)

@@ -419,14 +419,13 @@ class ChurnItem:
 
 
 def churn_alerts(session: Session, actor: Actor, today: date, *, lookback_days: int = 7,
-                 scored_after: datetime | None = None) -> Iterator[Notice[ChurnItem]]:
+                 after_id: int | None = None) -> Iterator[Notice[ChurnItem]]:
     """Customers whose churn score crossed the threshold (recorded by the scoring pass) and are still above
     it: to the account manager, and for 战略级 also to their manager. Once per crossing (a crossing not yet
     told — say the run crashed after scoring — is still told within ``lookback_days``). Each alert carries
-    three relevant high-performing cases and the tier's service offer. ``scored_after``: the moment of the
-    last run that told every crossing it found; only crossings scored since then (that moment included: a
-    run repeated at the same moment may score new ones) are looked at. Without it, every crossing of the
-    window is checked against the ledger."""
+    three relevant high-performing cases and the tier's service offer. ``after_id``: the last history row
+    a previous run that told every crossing it found had seen; only later rows are looked at. Without it,
+    every crossing of the window is checked against the ledger."""
     require_system(actor)
     library: CaseLibrary | None = None
     suggestions: dict[tuple[str | None, tuple[str, ...]], list[CaseSuggestion]] = {}
@@ -445,7 +444,7 @@ def churn_alerts(session: Session, actor: Actor, today: date, *, lookback_days: 
                 .join(owner, owner.id == Customer.owner_id)
                 .where(RiskScore.crossed.is_(True), RiskScore.as_of >= today - timedelta(days=lookback_days),
                        RiskScore.as_of <= today, CustomerRisk.score.is_not(None), ~told,
-                       *([RiskScore.scored_at >= scored_after] if scored_after is not None else [])))
+                       *([RiskScore.id > after_id] if after_id is not None else [])))
 
     managers = and_(recipient.department == owner.department, recipient.role == "manager", recipient.active.is_(True),
                     recipient.id != owner.id)

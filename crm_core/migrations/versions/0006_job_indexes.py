@@ -1,5 +1,5 @@
-"""job indexes: the push ledger's day index split into partial indexes and a BRIN index; risk scores by
-time scored; the outbox's rate-key index only over rows that have one
+"""job indexes: the push ledger's day index split into partial indexes and a BRIN index; the outbox's
+rate-key index only over rows that have one
 
 Revision ID: 0006_job_indexes
 Revises: 0005_curation
@@ -25,8 +25,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_push_ledger_capped", ["day", "recipient"], unique=False,
                               sqlite_where=sa.text("status = 'capped'"), postgresql_where=sa.text("status = 'capped'"))
         batch_op.create_index("ix_push_ledger_day", ["day"], unique=False, postgresql_using="brin")
-    with op.batch_alter_table("risk_scores", schema=None) as batch_op:
-        batch_op.create_index("ix_risk_scores_scored_at", ["scored_at"], unique=False)
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_rate_key_sent")
         batch_op.create_index("ix_outbox_rate_key_sent", ["rate_key", "sent_at"], unique=False,
@@ -37,8 +35,6 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_rate_key_sent")
         batch_op.create_index("ix_outbox_rate_key_sent", ["rate_key", "sent_at"], unique=False)
-    with op.batch_alter_table("risk_scores", schema=None) as batch_op:
-        batch_op.drop_index("ix_risk_scores_scored_at")
     with op.batch_alter_table("push_ledger", schema=None) as batch_op:
         batch_op.drop_index("ix_push_ledger_day", postgresql_using="brin")
         batch_op.drop_index("ix_push_ledger_capped")
