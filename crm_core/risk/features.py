@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
+from sqlalchemy import Date, and_, case, cast, func, literal, or_, select
 from sqlalchemy import extract as sql_extract
 from sqlalchemy.orm import Session
 
@@ -140,13 +140,17 @@ def _contact(session: Session, scope: Scope | None, customers: Sequence[tuple[in
 
 
 def _proposals(session: Session, sql: _Sql, scope: Scope, end: datetime, out: dict[int, Features]) -> None:
-    opened = exists().where(ProposalVersion.proposal_id == Proposal.id, ProposalView.version_id == ProposalVersion.id,
-                            ProposalView.viewed_at < end)
     rank = func.row_number().over(partition_by=Proposal.customer_id,
                                   order_by=(Proposal.created_at.desc(), Proposal.id.desc()))
-    latest = (select(Proposal.customer_id.label("cid"), case((opened, 1), else_=0).label("opened"), rank.label("rn"))
+    latest = (select(Proposal.customer_id.label("cid"), Proposal.id.label("pid"), rank.label("rn"))
               .where(_within(Proposal.customer_id, scope), Proposal.created_at < end).subquery())
-    for cid, n, n_open in session.execute(select(latest.c.cid, func.count(), func.sum(latest.c.opened))
+    # "opened" for the last three only, one index probe each: a scalar subquery with LIMIT 1, because PostgreSQL
+    # turns an EXISTS here into a hash of every view joined to every version, once per block
+    opened = (select(literal(1)).select_from(ProposalVersion)
+              .join(ProposalView, ProposalView.version_id == ProposalVersion.id)
+              .where(ProposalVersion.proposal_id == latest.c.pid, ProposalView.viewed_at < end)
+              .limit(1).scalar_subquery()).is_not(None)
+    for cid, n, n_open in session.execute(select(latest.c.cid, func.count(), func.sum(case((opened, 1), else_=0)))
                                           .where(latest.c.rn <= LAST_PROPOSALS).group_by(latest.c.cid)):
         if cid in out and n >= 2:  # one unopened proposal is an anecdote, not a rate
             out[cid].values["proposal_open_rate"] = int(n_open) / int(n)
