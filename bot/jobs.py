@@ -27,7 +27,7 @@ from bot.delivery.addresses import ConsoleChat, DingTalkConversation, WeComAppUs
 from bot.delivery.pushes import address_for
 from config import Settings
 from crm_core.actor import Actor
-from crm_core.db import Database
+from crm_core.db import Database, refresh_statistics
 from crm_core.models import ChatBinding, RiskScore, utcnow
 from crm_core.risk.scoring import score_all
 from crm_core.services import etiquette, job_leases, outbox, outbox_bulk, push_ledger, reminders
@@ -161,8 +161,10 @@ class JobRunner:
                 self._deliver(writer, name, self._notices(reader, name, now, churn_after=churn_after), now, result)
             finally:
                 reader.close()
-            if name == "digest":
+            if name == "digest":  # once a day
                 push_ledger.prune(writer, now.date() - timedelta(days=LEDGER_KEEP_DAYS))
+                if self.db.dialect == "sqlite":
+                    refresh_statistics(writer, "push_ledger", "outbox")
             writer.commit()
         except BaseException:
             writer.rollback()

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.actor import Actor
+from crm_core.db import refresh_statistics
 from crm_core.models import Customer, CustomerRisk
 from crm_core.risk import history
 from crm_core.risk.features import extract
@@ -70,7 +71,6 @@ def score_all(session: Session, actor: Actor, now: datetime, tz: ZoneInfo, *, th
         if commit is not None:
             commit()
     run.scored = run.customers - run.insufficient
-    if run.customers >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
-        # the alert query right after joins these tables; fresh statistics keep its plan sane
-        session.execute(text("ANALYZE customer_risk, risk_scores"))
+    if run.customers >= ANALYZE_AFTER:
+        refresh_statistics(session, "customer_risk", "risk_scores")  # the alert query right after joins them
     return run
