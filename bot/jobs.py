@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import groupby
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from crm_core.services.reminders import Group, Notice, Person, Recipient
 from handlers.pushes import Rendered, held_only, render
 
 log = logging.getLogger("crmbot.jobs")
+T = TypeVar("T")
 SYSTEM = Actor.system(channel="jobs", name="定时提醒")
 JOB_TITLES = {
     "churn_risk": "流失风险评分与预警",
@@ -181,8 +182,9 @@ class JobRunner:
         followups = partial(reminders.stale_followups, reader, SYSTEM, now, days=s.followup_stale_days)
         payments = partial(reminders.payments_due, reader, SYSTEM, today, within_days=s.payment_due_soon_days)
         tickets = partial(reminders.tickets_past_sla, reader, SYSTEM, now)
+        late = partial(reminders.late_tasks, reader, SYSTEM, today)
         if name == "overdue_tasks":
-            return reminders.overdue_tasks(reader, SYSTEM, today)
+            return reminders.overdue_tasks(reader, SYSTEM, today, late=moment.share("overdue_tasks", late))
         if name == "due_soon":
             return moment.share("due_soon", due_soon)
         if name == "stale_followups":
@@ -199,6 +201,7 @@ class JobRunner:
             return reminders.digests(
                 reader, SYSTEM, now, stale_days=s.followup_stale_days,
                 due_today=moment.share("due_soon", due_soon) if today_only and moment.shares("due_soon") else None,
+                late=moment.share("overdue_tasks", late),
                 followups=moment.share("stale_followups", followups),
                 payments=moment.share("payments", payments) if moment.shares("payments") else None,
                 tickets=moment.share("ticket_sla", tickets))
@@ -314,24 +317,25 @@ def _job_session(db: Database) -> Session:
 
 @dataclass
 class _Moment:
-    """Reads two jobs of one pass share. The digest, which runs first, lists tasks due today, follow-ups owed,
-    overdue payments and tickets past their SLA: the very rows the jobs after it push, as of the same moment.
+    """Reads two jobs of one pass share. The digest, which runs first, lists tasks due today, overdue tasks,
+    follow-ups owed, overdue payments and tickets past their SLA: the very rows the jobs after it push, as of
+    the same moment.
     Read once, kept as a list (items due, not table rows) until the second job takes it."""
 
     jobs: set[str]
-    kept: dict[str, list[Notice[Any]]] = field(default_factory=dict)
+    kept: dict[str, list[Any]] = field(default_factory=dict)
 
     def shares(self, job: str) -> bool:
         return "digest" in self.jobs and job in self.jobs
 
-    def share(self, job: str, read: Callable[[], Iterator[Notice[Any]]]) -> Iterator[Notice[Any]]:
+    def share(self, job: str, read: Callable[[], Iterable[T]]) -> Iterator[T]:
         if not self.shares(job):
-            return read()
+            return iter(read())
         if job in self.kept:
             return iter(self.kept.pop(job))
-        notices = list(read())
-        self.kept[job] = notices
-        return iter(notices)
+        rows = list(read())
+        self.kept[job] = rows
+        return iter(rows)
 
 
 @dataclass

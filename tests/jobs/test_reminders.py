@@ -33,6 +33,18 @@ def test_overdue_tasks_go_to_the_project_group_mentioning_assignee_and_account_m
     assert result.items == 1 and result.messages == 1
 
 
+def test_a_project_bound_to_two_groups_reminds_both_and_other_projects_tasks_stay_out(db, agency, settings):
+    with db.unit_of_work() as s:
+        s.add(ChatBinding(ref="CB-2", channel="wecom", chat_id="grp_p1_design", name="星屿设计小组",
+                          kind="project_group", project_id=agency.world.projects["p1"].id))
+        s.execute(update(Task).where(Task.ref == "T-2").values(due=TODAY - timedelta(days=1)))  # p2: no group
+    run(db, settings, "overdue_tasks", MORNING)
+    by_target = {m.target: m.text for m in queued(db, "overdue_tasks")}
+    assert set(by_target) == {GROUP, "grp_p1_design", "dm:designer"}
+    assert all("品牌策略提案" in by_target[g] and "门店海报设计" not in by_target[g] for g in (GROUP, "grp_p1_design"))
+    assert "门店海报设计" in by_target["dm:designer"] and "已逾期 1 天" in by_target["dm:designer"]
+
+
 def test_reference_falls_back_to_tasks_of_the_same_kind_and_says_when_there_is_none(db, agency, settings):
     run(db, settings, "overdue_tasks", MORNING)
     assert "暂无历史相似任务可参考" in queued(db, "overdue_tasks")[0].text
