@@ -64,12 +64,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a bulk row")
 
 
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
 def _source(table: Table, rows: Sequence[dict[str, Any]], names: list[str]) -> tuple[str, dict[str, Any]]:
     """``SELECT "a", "b" … FROM json_to_recordset(:rows)``: the rows as one JSON parameter, typed on the server."""
     record = ", ".join(f'"{n}" {_pg_type(table.c[n])}' for n in names)
-    columns = ", ".join(f'"{n}"' for n in names)
     payload = json.dumps([{n: r.get(n) for n in names} for r in rows], ensure_ascii=False, default=_json_default)
-    return f"SELECT {columns} FROM json_to_recordset(CAST(:rows AS json)) AS v({record})", {"rows": payload}
+    return f"SELECT {_quoted(names)} FROM json_to_recordset(CAST(:rows AS json)) AS v({record})", {"rows": payload}
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, returning: Sequence[str] = (),
@@ -94,8 +97,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
         session.execute(stmt, list(rows))
         return []
     source, params = _source(table, rows, names)
-    columns = ", ".join(f'"{n}"' for n in names)
-    sql = f"INSERT INTO {table.name} ({columns}) {source}"
+    sql = f"INSERT INTO {table.name} ({_quoted(names)}) {source}"
     if on_conflict_do_nothing:
         sql += f" ON CONFLICT ({', '.join(on_conflict_do_nothing)}) DO NOTHING"
     if returning:

@@ -162,14 +162,9 @@ def _task_select(*extra: Any) -> tuple[Select[Any], Any, Any]:
     return stmt, assignee, owner
 
 
-def _task_item(row: Any, today: date, refs: dict[tuple[str, str | None], Reference] | None = None) -> TaskItem:
-    ref = (refs or {}).get((row.title, row.kind))
+def _task_item(row: Any, today: date) -> TaskItem:
     return TaskItem(row.id, row.ref, row.title, row.kind, row.due, row.project_name, row.customer_name,
-                    _person(row, "a"), _person(row, "o"), max(0, (today - row.due).days), ref)
-
-
-def _group_binding() -> Any:
-    return and_(ChatBinding.project_id == Task.project_id, ChatBinding.kind == "project_group")
+                    _person(row, "a"), _person(row, "o"), max(0, (today - row.due).days))
 
 
 @dataclass(frozen=True)
@@ -177,7 +172,6 @@ class LateTask:
     """An open task past its due day, with the project groups it is reported to (none: to the assignee)."""
 
     item: TaskItem
-    assignee_id: int | None
     groups: tuple[Group, ...] = ()
 
 
@@ -217,8 +211,14 @@ def late_tasks(session: Session, actor: Actor, today: date) -> list[LateTask]:
         item = TaskItem(r.id, r.ref, r.title, r.kind, r.due, p.name if p else None, p.customer_name if p else None,
                         people.get(r.assignee_id) if r.assignee_id is not None else None, owner,
                         max(0, (today - r.due).days))
-        out.append(LateTask(item, r.assignee_id, tuple(groups.get(r.project_id, ()))))
+        out.append(LateTask(item, tuple(groups.get(r.project_id, ()))))
     return out
+
+
+def _by_assignee(tasks: Iterable[LateTask]) -> list[tuple[Person, LateTask]]:
+    """The tasks with an active assignee, in assignee, due day, id order (one person's message lists them so)."""
+    assigned = [(t.item.assignee, t) for t in tasks if t.item.assignee is not None]
+    return sorted(assigned, key=lambda pt: (pt[0].id, pt[1].item.due, pt[1].item.id))
 
 
 def overdue_tasks(session: Session, actor: Actor, today: date,
@@ -236,10 +236,8 @@ def overdue_tasks(session: Session, actor: Actor, today: date,
     for group, task in sorted(((g, t) for t in tasks for g in t.groups),
                               key=lambda gt: (gt[0].chat_id, gt[1].item.due, gt[1].item.id)):
         yield Notice("overdue_tasks", f"task:{task.item.id}", today.isoformat(), group, told(task))
-    for t in sorted((t for t in tasks if not t.groups and t.item.assignee is not None),
-                    key=lambda t: (t.assignee_id or 0, t.item.due, t.item.id)):
-        assert t.item.assignee is not None
-        yield Notice("overdue_tasks", f"task:{t.item.id}", today.isoformat(), t.item.assignee, told(t))
+    for person, t in _by_assignee(t for t in tasks if not t.groups):
+        yield Notice("overdue_tasks", f"task:{t.item.id}", today.isoformat(), person, told(t))
 
 
 def similar_task_references(session: Session, actor: Actor, today: date) -> dict[tuple[str, str | None], Reference]:
@@ -562,10 +560,8 @@ def _assigned_tasks(session: Session, today: date, due: Any) -> Iterator[tuple[i
 
 
 def _assigned_late(tasks: Iterable[LateTask]) -> Iterator[tuple[int, str, Any]]:
-    for t in sorted((t for t in tasks if t.item.assignee is not None),
-                    key=lambda t: (t.assignee_id or 0, t.item.due, t.item.id)):
-        assert t.item.assignee is not None
-        yield t.item.assignee.id, "overdue_tasks", t.item
+    for person, t in _by_assignee(tasks):
+        yield person.id, "overdue_tasks", t.item
 
 
 def _tagged(notices: Iterable[Notice[Any]], section: str) -> Iterator[tuple[int, str, Any]]:
