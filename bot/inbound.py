@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.handler_slot import HandlerSlot
 from config import Settings
 from crm_core.db import Database
 from crm_core.services import inbound, outbox
@@ -79,6 +80,7 @@ class InboundRunner:
         self.kick = kick
         self.handler = handler
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmbot-handle")
+        self.slot = HandlerSlot(settings.handler_exclusive_ms / 1000)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
@@ -92,7 +94,13 @@ class InboundRunner:
                 answer: Reply | None = None) -> Outcome:
         """Claim, handle and record one delivery of a message (blocking; runs in a worker thread).
         Never raises for a handler failure: that is apologised for. ``answer``: a fixed reply
-        (greeting, unsupported message type) instead of the pipeline."""
+        (greeting, unsupported message type) instead of the pipeline. Waits for the handler slot
+        (``bot/handler_slot.py``) first."""
+        return self.slot.run(lambda: self._process(message, dedupe_channel, key, address, passive=passive,
+                                                   handoff=handoff, answer=answer))
+
+    def _process(self, message: IncomingMessage, dedupe_channel: str, key: str, address: Address, *,
+                 passive: Passive | None, handoff: Handoff | None, answer: Reply | None) -> Outcome:
         if not self.claim(dedupe_channel, key):
             log.info("duplicate %s %s ignored", dedupe_channel, key)
             return Outcome("duplicate")

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     wecom_aes_key: str = ""
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
     wecom_reply_budget_seconds: float = 2.0
+    handler_exclusive_ms: float = Field(default=50.0, ge=0)
     # DingTalk
     dingtalk_app_key: str = ""
     dingtalk_app_secret: str = ""
