@@ -3,7 +3,9 @@
 1. ``claim_message`` records the message key; a retry, a redelivery or another process's copy
    finds the key taken and stops there.
 2. The handler (``handlers.pipeline.handle``) runs in a worker thread; its reply is rendered for the
-   message's address and written to the outbox in one transaction with the message's final status.
+   message's address and written to the outbox in the handler's own transaction, so the handler's
+   writes and its answer commit together or not at all (a handler that fails is apologised for,
+   in a transaction of its own that also marks the message failed).
 3. A channel that can answer in the callback's own response (``passive``) gets the reply there if it
    is ready within the budget: those rows are written as already sent (``delivered_via="passive"``)
    and returned to the callback; later parts of a long reply stay in the outbox for the worker.
@@ -22,9 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from bot.handler_slot import HandlerSlot
 from config import Settings
 from crm_core.db import Database
+from crm_core.models import OutboxMessage
 from crm_core.services import inbound, outbox
 from crm_core.services.outbox import NewMessage
 from handlers.messages import IncomingMessage
@@ -104,22 +109,35 @@ class InboundRunner:
         if not self.claim(dedupe_channel, key):
             log.info("duplicate %s %s ignored", dedupe_channel, key)
             return Outcome("duplicate")
+
+        def record(session: Session, reply: Reply) -> tuple[list[OutboxMessage], int]:
+            messages = address.messages(reply, f"reply:{dedupe_channel}:{key}") if reply.blocks else []
+            for m in messages:  # a reply to a callback is not a push: the console needs no HTML of it
+                m.payload.pop("html", None)
+            carried = passive(messages) if passive is not None and messages else 0
+            if carried and not (handoff is not None and handoff.answer_passively()):
+                carried = 0
+            return outbox.enqueue(session, messages, passive=carried), carried
+
+        recorded: tuple[list[OutboxMessage], int] | None = None
+
+        def finish(session: Session, reply: Reply) -> None:  # the reply commits with the handler's writes
+            nonlocal recorded
+            recorded = record(session, reply)
+
         failed = False
         try:
-            reply = answer if answer is not None else self.handler(self.db, message, settings=self.settings)
+            reply = answer if answer is not None else self.handler(self.db, message, settings=self.settings,
+                                                                   finish=finish)
         except Exception:
             log.exception("handler failed for %s %s", dedupe_channel, key)
-            reply, failed = Reply.text(APOLOGY, tone="warning"), True
-        messages = address.messages(reply, f"reply:{dedupe_channel}:{key}") if reply.blocks else []
-        for m in messages:  # a reply to a callback is not a push: the console needs no HTML of it
-            m.payload.pop("html", None)
-        carried = passive(messages) if passive is not None and messages else 0
-        if carried and not (handoff is not None and handoff.answer_passively()):
-            carried = 0
-        with self.db.unit_of_work() as session:
-            rows = outbox.enqueue(session, messages, passive=carried)
-            if failed:
-                inbound.mark_message(session, dedupe_channel, key, "failed")
+            reply, failed, recorded = Reply.text(APOLOGY, tone="warning"), True, None  # rolled back with it
+        if recorded is None:
+            with self.db.unit_of_work() as session:
+                recorded = record(session, reply)
+                if failed:
+                    inbound.mark_message(session, dedupe_channel, key, "failed")
+        rows, carried = recorded
         if len(rows) > carried:
             self.kick()
         if carried:

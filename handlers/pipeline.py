@@ -9,7 +9,10 @@ confirmation, numbered choice, context) is saved in the same transaction, after 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from config import Settings, get_settings
 from crm_core.db import Database
@@ -75,22 +78,31 @@ def run_command(ctx: Context, text: str) -> Reply:
 
 
 def handle(db: Database, message: IncomingMessage, settings: Settings | None = None,
-           now: datetime | None = None) -> Reply:
+           now: datetime | None = None, finish: Callable[[Session, Reply], None] | None = None) -> Reply:
+    """``finish``: called with the handler's session and its reply before they commit (the inbound
+    runner writes the reply's outbox rows there, in the same transaction)."""
     settings = settings or get_settings()
     now = (now or message.sent_at or datetime.now(settings.tz)).astimezone(settings.tz)
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, message.channel, message.sender_id, message.external)
-        parsed = split_command(message.text)
-        if actor.kind == "guest":
-            return Reply.text(guest_reply(message), intent="help" if parsed and parsed[0] in ("帮助", "help") else None)
-        ctx = Context(session=session, actor=actor, message=message, now=now, settings=settings)
-        conv = Conversation(session, message.channel, message.chat_id or f"dm:{message.sender_id}",
-                            message.sender_id or "", now, settings)
-        ctx.cache["conversation"] = conv
-        try:
-            reply = run_command(ctx, message.text) if parsed else converse(ctx, message.text)
-        except CrmError as exc:
-            session.rollback()
-            reply = Reply.text(str(exc), tone="warning")
-        conv.save()
+        reply = _handle(session, message, settings, now)
+        if finish is not None:
+            finish(session, reply)
         return reply
+
+
+def _handle(session: Session, message: IncomingMessage, settings: Settings, now: datetime) -> Reply:
+    actor = resolve_actor(session, message.channel, message.sender_id, message.external)
+    parsed = split_command(message.text)
+    if actor.kind == "guest":
+        return Reply.text(guest_reply(message), intent="help" if parsed and parsed[0] in ("帮助", "help") else None)
+    ctx = Context(session=session, actor=actor, message=message, now=now, settings=settings)
+    conv = Conversation(session, message.channel, message.chat_id or f"dm:{message.sender_id}",
+                        message.sender_id or "", now, settings)
+    ctx.cache["conversation"] = conv
+    try:
+        reply = run_command(ctx, message.text) if parsed else converse(ctx, message.text)
+    except CrmError as exc:
+        session.rollback()
+        reply = Reply.text(str(exc), tone="warning")
+    conv.save()
+    return reply

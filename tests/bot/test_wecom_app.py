@@ -170,3 +170,26 @@ def test_long_answer_first_part_passive_rest_through_the_api(client: TestClient,
     assert [p.split("\n", 1)[0] for p in parts] == [f"（{i}/{len(parts)}）" for i in range(1, len(parts) + 1)]
     assert all(len(p.encode("utf-8")) <= 2048 for p in parts)
     assert "/客户" in "".join(parts)
+
+
+def test_a_reply_that_cannot_be_stored_takes_the_handlers_writes_with_it(
+        client: TestClient, wecom_peer: WeComApp, agency: Agency, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The follow-up and its answer commit together: the answer failing to be written leaves no
+    follow-up behind that the member was never told about; they get the apology instead."""
+    import bot.inbound
+
+    real, calls = bot.inbound.outbox.enqueue, []
+
+    def enqueue_failing_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bot.inbound.outbox, "enqueue", enqueue_failing_once)
+    answer = wecom_peer.open_reply(post(client, wecom_peer.text("am1", "/跟进 星屿科技 写不进去的跟进", "7100000000000000077")).content)
+    assert "出了点问题" in answer["Content"]
+    with agency.db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(Interaction)) == 0
+        [row] = session.scalars(select(OutboxMessage)).all()
+        assert "出了点问题" in row.text and row.delivered_via == "passive"
