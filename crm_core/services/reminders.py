@@ -333,27 +333,31 @@ def stale_followups(session: Session, actor: Actor, now: datetime, *, days: int,
     to the owner, once per silence (a follow-up starts a new one)."""
     require_system(actor)
     cutoff = now - timedelta(days=days)
-    owner = aliased(Staff)
-    stmt = (select(Opportunity.id, Opportunity.ref, Opportunity.name, Opportunity.stage, Opportunity.amount,
-                   Opportunity.last_followup_at, Opportunity.created_at, Customer.name.label("customer_name"),
-                   Customer.last_contact_at, *_person_cols(owner, "o"))
-            .join(Customer, Customer.id == Opportunity.customer_id)
-            .join(owner, owner.id == Opportunity.owner_id)
-            .where(Opportunity.stage.in_(OPEN_STAGES), owner.active.is_(True),
-                   or_(Opportunity.last_followup_at < cutoff,
-                       and_(Opportunity.last_followup_at.is_(None), Opportunity.created_at < cutoff)),
-                   or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < cutoff))
-            # "+ 0": sorting by owner must not lure SQLite into scanning the owner index over every opportunity
-            .order_by(Opportunity.owner_id + 0, Opportunity.id))
+    # in steps, the opportunities from their (stage, follow-up) index, then customers and owners by id: joined,
+    # PostgreSQL hashed every customer to keep the few thousand these opportunities belong to
+    rows = list(session.execute(
+        select(Opportunity.id, Opportunity.ref, Opportunity.name, Opportunity.stage, Opportunity.amount,
+               Opportunity.last_followup_at, Opportunity.created_at, Opportunity.customer_id, Opportunity.owner_id)
+        .where(Opportunity.stage.in_(OPEN_STAGES),
+               or_(Opportunity.last_followup_at < cutoff,
+                   and_(Opportunity.last_followup_at.is_(None), Opportunity.created_at < cutoff)))))
+    customers = {r.id: r for r in _by_ids(session, select(Customer.id, Customer.name, Customer.last_contact_at),
+                                          Customer.id, {r.customer_id for r in rows})}
+    owners = {r.o_id: r for r in _by_ids(session, select(*_person_cols(Staff, "o")), Staff.id,
+                                         {r.owner_id for r in rows if r.owner_id is not None})}
     tz = now.tzinfo
-    for row in _stream(session, stmt):
+    for row in sorted((r for r in rows if r.owner_id is not None), key=lambda r: (r.owner_id, r.id)):
+        customer, owner = customers.get(row.customer_id), owners.get(row.owner_id)
+        if customer is None or owner is None or (customer.last_contact_at is not None
+                                                 and customer.last_contact_at >= cutoff):
+            continue
         # the record's creation counts only while nobody ever followed it up (imports stamp it "now")
         first = row.last_followup_at or row.created_at
-        last = max(t for t in (first, row.last_contact_at) if t is not None)
-        person = _person(row, "o")
+        last = max(t for t in (first, customer.last_contact_at) if t is not None)
+        person = _person(owner, "o")
         if person is None:
             continue
-        item = FollowupItem(row.id, row.ref, row.name, row.customer_name, row.stage, row.amount, last,
+        item = FollowupItem(row.id, row.ref, row.name, customer.name, row.stage, row.amount, last,
                             (now - last).days)
         yield Notice("stale_followups", f"opportunity:{row.id}", f"since:{last.astimezone(tz).date().isoformat()}",
                      person, item)

@@ -185,3 +185,19 @@ def test_payment_reminders_fall_back_to_the_customers_owner_and_escalate_even_an
     own, escalated = sorted(told_mgr2, key=lambda t: "团队逾期回款" in t)
     assert "澜山茶饮年度代理合同" in own and "门店焕新合同" not in own
     assert "团队逾期回款" in escalated and "负责人 乙经理" in escalated and "年度代理合同" not in escalated
+
+
+def test_follow_up_reminders_skip_inactive_owners_and_go_in_owner_order(db, agency, settings):
+    staff, customers = agency.world.staff, agency.world.customers
+    silent = MORNING - timedelta(days=5)
+    with db.unit_of_work() as s:
+        s.execute(update(Opportunity).where(Opportunity.ref == "O-1").values(last_followup_at=silent))
+        s.add_all([Opportunity(ref="O-2", customer_id=customers["c2"].id, name="澜山茶饮新品上市", stage="方案报价",
+                               owner_id=staff["am2"].id, last_followup_at=silent),
+                   Opportunity(ref="O-3", customer_id=customers["c2"].id, name="澜山茶饮会员活动", stage="需求确认",
+                               owner_id=staff["sales1"].id, last_followup_at=silent)])
+        s.execute(update(type(staff["am1"])).where(type(staff["am1"]).id == staff["am1"].id).values(active=False))
+    run(db, settings, "stale_followups", MORNING)
+    told = queued(db, "stale_followups")
+    assert [m.target for m in told] == sorted(["dm:am2", "dm:sales1"], key=lambda t: staff[t[3:]].id)
+    assert "澜山茶饮新品上市" in told[[m.target for m in told].index("dm:am2")].text
