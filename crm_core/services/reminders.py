@@ -1,9 +1,10 @@
 """What is due: the items each scheduled push job reports, and to whom.
 
 These are system reads (the jobs run as ``Actor.system()``; a push goes to the people responsible
-for a record, so no one's visibility filter applies). Every function streams (``yield_per``) and
-yields ``Notice``s ordered by recipient, so the caller can batch one message per group or person
-without holding a whole pass in memory. A notice's ``(job, entity, period)`` is its dedupe identity:
+for a record, so no one's visibility filter applies). Every function yields ``Notice``s ordered by
+recipient, so the caller can batch one message per group or person without holding a whole pass in
+memory: reads stream (``yield_per``), or — overdue tasks, unpaid instalments, follow-ups owed, read
+in steps by id — hold the due items (thousands), never table rows. A notice's ``(job, entity, period)`` is its dedupe identity:
 the same overdue task is reported once per day, an upcoming payment once per due date, and so on.
 """
 
@@ -194,9 +195,9 @@ def _by_ids(session: Session, stmt: Select[Any], column: Any, ids: set[int]) -> 
 
 def late_tasks(session: Session, actor: Actor, today: date) -> list[LateTask]:
     """Every open task past its due day, read in two steps: the tasks from ``ix_tasks_status_due``, then their
-    projects, customers, people and groups by id. One joined query let PostgreSQL plan for its estimate (eight times the
-    real count: past-due tasks are mostly done) and hash every project and customer. A list of due items,
-    shared by the overdue reminder and the digest."""
+    projects, customers, people and groups by id. One joined query let PostgreSQL plan for its estimate (eight
+    times the real count: past-due tasks are mostly done) and hash every project and customer. A list of due
+    items, shared by the overdue reminder and the digest."""
     require_system(actor)
     rows = list(session.execute(select(Task.id, Task.ref, Task.title, Task.kind, Task.due, Task.project_id,
                                        Task.assignee_id)
