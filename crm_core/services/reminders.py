@@ -239,7 +239,7 @@ def overdue_tasks(session: Session, actor: Actor, today: date,
     as read by an earlier job of the same pass."""
     require_system(actor)
     tasks = list(late) if late is not None else late_tasks(session, actor, today)
-    refs = similar_task_references(session, actor, today)
+    refs = similar_task_references(session, actor, today, [(t.item.title, t.item.kind) for t in tasks])
 
     def told(t: LateTask) -> TaskItem:
         return replace(t.item, reference=refs.get((t.item.title, t.item.kind)))
@@ -251,12 +251,13 @@ def overdue_tasks(session: Session, actor: Actor, today: date,
         yield Notice("overdue_tasks", f"task:{t.item.id}", today.isoformat(), person, told(t))
 
 
-def similar_task_references(session: Session, actor: Actor, today: date) -> dict[tuple[str, str | None], Reference]:
-    """For each (title, kind) among overdue tasks: how long the latest completed tasks of the same title
-    took (created → completed), else those of the same kind. Index-only seeks, ``HISTORY_SAMPLE`` rows each."""
+def similar_task_references(session: Session, actor: Actor, today: date,
+                            overdue: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], Reference]:
+    """For each (title, kind) among the ``overdue`` tasks' (the first ``MAX_REFERENCE_TITLES``): how long the
+    latest completed tasks of the same title took (created → completed), else those of the same kind.
+    Index-only seeks, ``HISTORY_SAMPLE`` rows each."""
     require_system(actor)
-    pairs = list(session.execute(select(Task.title, Task.kind).where(
-        Task.status.in_(OPEN_TASK_STATUSES), Task.due < today).distinct().limit(MAX_REFERENCE_TITLES)))
+    pairs = list(dict.fromkeys(overdue))[:MAX_REFERENCE_TITLES]
     cutoff = datetime.combine(today, time(), tzinfo=UTC)  # history only: completed before the day of the run
     by_title: dict[str, Reference | None] = {}
     by_kind: dict[str, Reference | None] = {}
