@@ -307,11 +307,15 @@ def _job_session(db: Database) -> Session:
       and a cursor is planned for its first tenth by default — nested loops where a hash join over the
       whole result is several times cheaper;
     - no parallel workers: each query of a pass is small, a worker costs more to start than it saves, and
-      on a small server they take the cores the chat callbacks need (the rerun pass: 1.8 → 1.4 s)."""
+      on a small server they take the cores the chat callbacks need (the rerun pass: 1.8 → 1.4 s);
+    - index probes priced as reads of cached pages (``random_page_cost`` 1.1, not the default 4, which
+      prices each as a disk seek): a pass reads the same tables every morning, and at 4 the planner hashed all
+      300,000 instalments for each churn block rather than probe the 7,500 contracts' (50–70 → 30 ms a block)."""
     session = db.session()
     if db.dialect == "postgresql":
         event.listen(session, "after_begin", lambda _s, _tx, conn: conn.exec_driver_sql(
-            "SET LOCAL jit = off; SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL max_parallel_workers_per_gather = 0"))
+            "SET LOCAL jit = off; SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL max_parallel_workers_per_gather = 0;"
+            " SET LOCAL random_page_cost = 1.1"))
     return session
 
 

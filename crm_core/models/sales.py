@@ -72,9 +72,10 @@ class Proposal(IdMixin, RefMixin, TimestampMixin, Base):
 
 class ProposalVersion(IdMixin, Base):
     __tablename__ = "proposal_versions"
-    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+    # (proposal_id, id) covering: "was it opened" probes a proposal's versions, then their views, from indexes alone
+    __table_args__ = (UniqueConstraint("proposal_id", "number"), Index("ix_proposal_versions_proposal", "proposal_id", "id"))
 
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     change_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -103,8 +104,9 @@ class ProposalAnnotation(IdMixin, Base):
 
 class ProposalView(IdMixin, Base):
     __tablename__ = "proposal_views"
+    __table_args__ = (Index("ix_proposal_views_version_viewed", "version_id", "viewed_at"),)
 
-    version_id: Mapped[int] = mapped_column(ForeignKey("proposal_versions.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("proposal_versions.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     viewed_at: Mapped[datetime] = mapped_column(default=utcnow)
     seconds: Mapped[int | None] = mapped_column(Integer)

@@ -160,3 +160,44 @@ def test_inactive_staff_get_nothing(db, agency, settings):
         s.merge(agency.world.staff["planner"])
     run(db, settings, "overdue_tasks", MORNING)
     assert queued(db, "overdue_tasks") == []
+
+
+def test_payment_reminders_fall_back_to_the_customers_owner_and_escalate_even_an_inactive_owners(db, agency, settings):
+    staff, customers = agency.world.staff, agency.world.customers
+    with db.unit_of_work() as s:
+        ownerless = Contract(ref="K-2", customer_id=customers["c2"].id, title="澜山茶饮门店焕新合同", amount=Decimal(90000))
+        managers_own = Contract(ref="K-3", customer_id=customers["c2"].id, title="澜山茶饮年度代理合同",
+                                amount=Decimal(50000), owner_id=staff["mgr2"].id)
+        s.add_all([ownerless, managers_own])
+        s.flush()
+        s.add_all([Payment(ref="PM-4", contract_id=ownerless.id, seq=1, due=TODAY - timedelta(days=3), amount=Decimal(9000)),
+                   Payment(ref="PM-5", contract_id=managers_own.id, seq=1, due=TODAY - timedelta(days=2),
+                           amount=Decimal(5000))])
+        s.execute(update(type(staff["am1"])).where(type(staff["am1"]).id == staff["am1"].id).values(active=False))
+    run(db, settings, "payments", MORNING)
+    assert queued(db, "payments", target="dm:am1") == []  # inactive: told nothing, but the manager still is
+    [boss1] = queued(db, "payments", target="dm:mgr1")
+    assert "团队逾期回款" in boss1.text and "星屿科技品牌升级合同 第1期" in boss1.text
+    [am2] = queued(db, "payments", target="dm:am2")  # K-2 has no owner: the customer's
+    assert "澜山茶饮门店焕新合同" in am2.text and "年度代理合同" not in am2.text
+    told_mgr2 = [m.text for m in queued(db, "payments", target="dm:mgr2")]
+    assert len(told_mgr2) == 2  # its own instalment, and am2's escalated — never its own escalated to itself
+    own, escalated = sorted(told_mgr2, key=lambda t: "团队逾期回款" in t)
+    assert "澜山茶饮年度代理合同" in own and "门店焕新合同" not in own
+    assert "团队逾期回款" in escalated and "负责人 乙经理" in escalated and "年度代理合同" not in escalated
+
+
+def test_follow_up_reminders_skip_inactive_owners_and_go_in_owner_order(db, agency, settings):
+    staff, customers = agency.world.staff, agency.world.customers
+    silent = MORNING - timedelta(days=5)
+    with db.unit_of_work() as s:
+        s.execute(update(Opportunity).where(Opportunity.ref == "O-1").values(last_followup_at=silent))
+        s.add_all([Opportunity(ref="O-2", customer_id=customers["c2"].id, name="澜山茶饮新品上市", stage="方案报价",
+                               owner_id=staff["am2"].id, last_followup_at=silent),
+                   Opportunity(ref="O-3", customer_id=customers["c2"].id, name="澜山茶饮会员活动", stage="需求确认",
+                               owner_id=staff["sales1"].id, last_followup_at=silent)])
+        s.execute(update(type(staff["am1"])).where(type(staff["am1"]).id == staff["am1"].id).values(active=False))
+    run(db, settings, "stale_followups", MORNING)
+    told = queued(db, "stale_followups")
+    assert [m.target for m in told] == sorted(["dm:am2", "dm:sales1"], key=lambda t: staff[t[3:]].id)
+    assert "澜山茶饮新品上市" in told[[m.target for m in told].index("dm:am2")].text
