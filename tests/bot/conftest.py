@@ -130,6 +130,26 @@ def app_client(settings: Settings, db: Database, *, worker: bool = False) -> Ite
         yield client
 
 
+@contextmanager
+def answers_held(client: TestClient) -> Iterator[threading.Event]:
+    """Keep the app's handler from starting until the returned event is set (at the latest on leaving),
+    so a test of a late answer does not depend on a tiny budget running out before a fast handler ends:
+    with the worker thread holding the GIL, the loop may not see its deadline pass for milliseconds."""
+    runner = client.app.state.runtime.runner  # type: ignore[attr-defined]
+    gate, handler = threading.Event(), runner.handler
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert gate.wait(10), "the held answer was never released"
+        return handler(*args, **kwargs)
+
+    runner.handler = held
+    try:
+        yield gate
+    finally:
+        gate.set()
+        runner.handler = handler
+
+
 @pytest.fixture
 def client(settings: Settings, agency: Agency) -> Iterator[TestClient]:
     with app_client(settings, agency.db) as c:

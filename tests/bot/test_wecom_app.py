@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from crm_core.models import Interaction, OutboxMessage, Staff
-from tests.bot.conftest import Agency, app_client, channel_settings, eventually
+from tests.bot.conftest import Agency, answers_held, app_client, channel_settings, eventually
 from tests.bot.peers import WeComApp
 from tests.bot.standin import StandIn
 
@@ -80,9 +80,10 @@ def test_three_retries_of_one_message_are_handled_once(client: TestClient, wecom
 
 def test_slow_answer_goes_out_through_the_app_message_api(agency: Agency, standin: StandIn,
                                                           wecom_peer: WeComApp) -> None:
-    settings = channel_settings(agency.db, standin, wecom_reply_budget_seconds=0.0001)
+    settings = channel_settings(agency.db, standin, wecom_reply_budget_seconds=0.05)
     with app_client(settings, agency.db, worker=True) as client:
-        response = post(client, wecom_peer.text("am1", "/客户 星屿科技", "7100000000000000004"))
+        with answers_held(client):
+            response = post(client, wecom_peer.text("am1", "/客户 星屿科技", "7100000000000000004"))
         assert response.status_code == 200 and response.text == ""
         sent = standin.wait_for("/cgi-bin/message/send")
     body = sent[0].json
@@ -146,9 +147,10 @@ def test_interaction_count_is_visible_after_restart(settings, agency: Agency, we
 
 def test_slow_answer_is_queued_once_even_when_the_worker_runs_later(agency: Agency, standin: StandIn,
                                                                   wecom_peer: WeComApp) -> None:
-    settings = channel_settings(agency.db, standin, wecom_reply_budget_seconds=0.0001)
+    settings = channel_settings(agency.db, standin, wecom_reply_budget_seconds=0.05)
     with app_client(settings, agency.db) as client:
-        assert post(client, wecom_peer.text("am1", "/客户 澜山茶饮", "7100000000000000010")).text == ""
+        with answers_held(client):
+            assert post(client, wecom_peer.text("am1", "/客户 澜山茶饮", "7100000000000000010")).text == ""
         runtime = client.app.state.runtime  # type: ignore[attr-defined]
         eventually(lambda: runtime.worker.run_once() == 1)
         assert runtime.worker.run_once() == 0

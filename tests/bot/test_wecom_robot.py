@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from crm_core.models import Interaction
-from tests.bot.conftest import Agency, app_client, channel_settings
+from tests.bot.conftest import Agency, answers_held, app_client, channel_settings
 from tests.bot.peers import WeComRobot
 from tests.bot.standin import StandIn
 
@@ -51,11 +51,12 @@ def test_retried_robot_message_runs_once(client: TestClient, robot_peer: WeComRo
 
 
 def test_late_answer_goes_once_to_the_response_url(agency: Agency, standin: StandIn, robot_peer: WeComRobot) -> None:
-    settings = channel_settings(agency.db, standin, wecom_reply_budget_seconds=0.0001)
+    settings = channel_settings(agency.db, standin, wecom_reply_budget_seconds=0.05)
     url = f"{standin.url}/cgi-bin/aibot/response?response_code=rc-late"
     with app_client(settings, agency.db, worker=True) as client:
-        response = post(client, robot_peer.text("am1", "@客户助手 /帮助", "robotmsg-3", chat_id="wrgroup_p1",
-                                                response_url=url))
+        with answers_held(client):
+            response = post(client, robot_peer.text("am1", "@客户助手 /帮助", "robotmsg-3", chat_id="wrgroup_p1",
+                                                    response_url=url))
         assert response.status_code == 200 and response.text == ""
         sent = standin.wait_for("/cgi-bin/aibot/response")
     assert sent[0].query["response_code"] == "rc-late"
