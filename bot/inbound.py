@@ -44,7 +44,7 @@ Passive = Callable[[Sequence[NewMessage]], int]
 
 
 class Address(Protocol):
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]: ...
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]: ...
 
 
 @dataclass
@@ -111,9 +111,8 @@ class InboundRunner:
             return Outcome("duplicate")
 
         def record(session: Session, reply: Reply) -> tuple[list[OutboxMessage], int]:
-            messages = address.messages(reply, f"reply:{dedupe_channel}:{key}") if reply.blocks else []
-            for m in messages:  # a reply to a callback is not a push: the console needs no HTML of it
-                m.payload.pop("html", None)
+            # a reply to a callback is not a push: the console needs no HTML of it
+            messages = address.messages(reply, f"reply:{dedupe_channel}:{key}", html=False) if reply.blocks else []
             carried = passive(messages) if passive is not None and messages else 0
             if carried and not (handoff is not None and handoff.answer_passively()):
                 carried = 0

@@ -24,11 +24,13 @@ def _keys(base: str | None, count: int) -> list[str | None]:
 
 
 def _rows(channel: str, target: str, parts: list[str], payloads: list[dict[str, Any]], reply: Reply,
-          dedupe_key: str | None, *, msg_type: str, mentions: list[str], rate_key: str | None = None) -> list[NewMessage]:
-    html = render(reply, Dialect.html)
+          dedupe_key: str | None, *, msg_type: str, mentions: list[str], rate_key: str | None = None,
+          html: bool = True) -> list[NewMessage]:
+    first: dict[str, Any] = {"html": render(reply, Dialect.html)} if html else {}
+    first["parts"] = len(parts)
     rows = []
     for i, (part, payload, key) in enumerate(zip(parts, payloads, _keys(dedupe_key, len(parts)), strict=True)):
-        extra = {"html": html, "parts": len(parts)} if i == 0 else {"continuation": True}
+        extra = first if i == 0 else {"continuation": True}
         rows.append(NewMessage(channel=channel, target=target, text=part, msg_type=msg_type,
                                payload={**payload, **extra}, mentions=mentions if i == 0 else [],
                                dedupe_key=key, rate_key=rate_key))
@@ -41,9 +43,9 @@ class ConsoleChat:
 
     chat_id: str
 
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]:
         return _rows("console", self.chat_id, [reply.plain()], [{}], reply, dedupe_key, msg_type="text",
-                     mentions=list(reply.mentions))
+                     mentions=list(reply.mentions), html=html)
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,18 @@ class WeComAppUser:
 
     userid: str
 
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]:
         plain = reply.plain()
         if len(plain.encode("utf-8")) <= limits.WECOM_TEXT_BYTES:
             parts = render_parts(reply, Dialect.wecom_markdown)
             payloads: list[dict[str, Any]] = [{"msgtype": "markdown"} for _ in parts]
             payloads[0]["passive_text"] = plain
             return _rows("wecom_app", self.userid, parts, payloads, reply, dedupe_key, msg_type="markdown",
-                         mentions=[])
+                         mentions=[], html=html)
         parts = render_parts(reply, Dialect.text, limit_bytes=limits.WECOM_TEXT_BYTES)
         payloads = [{"msgtype": "text"} for _ in parts]
         payloads[0]["passive_text"] = parts[0]
-        return _rows("wecom_app", self.userid, parts, payloads, reply, dedupe_key, msg_type="text", mentions=[])
+        return _rows("wecom_app", self.userid, parts, payloads, reply, dedupe_key, msg_type="text", mentions=[], html=html)
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,13 @@ class WeComRobotChat:
     chat: str
     response_url: str
 
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]:
         body = render(reply, Dialect.wecom_markdown)
         if len(body.encode("utf-8")) > limits.WECOM_ROBOT_STREAM_BYTES:
             cut = body.encode("utf-8")[: limits.WECOM_ROBOT_STREAM_BYTES - 60].decode("utf-8", errors="ignore")
             body = cut.rsplit("\n", 1)[0] + "\n……（内容过长，已截断）"
         return _rows("wecom_robot", self.chat, [body], [{"response_url": self.response_url}], reply, dedupe_key,
-                     msg_type="markdown", mentions=[])
+                     msg_type="markdown", mentions=[], html=html)
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,10 @@ class WeComKfCustomer:
     open_kfid: str
     external_userid: str
 
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]:
         parts = render_parts(reply, Dialect.text, limit_bytes=limits.WECOM_KF_TEXT_BYTES)
         return _rows("wecom_kf", self.external_userid, parts, [{"open_kfid": self.open_kfid} for _ in parts],
-                     reply, dedupe_key, msg_type="text", mentions=[])
+                     reply, dedupe_key, msg_type="text", mentions=[], html=html)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class DingTalkConversation:
     session_webhook: str | None = None
     session_expires_ms: int | None = None
 
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]:
         mentions = list(reply.mentions)
         if self.conversation_type == "2" and self.sender_staff_id and self.sender_staff_id not in mentions:
             mentions.append(self.sender_staff_id)  # in a group, answer the person who asked
@@ -122,7 +124,7 @@ class DingTalkConversation:
                    "sender_staff_id": self.sender_staff_id, "session_webhook": self.session_webhook,
                    "session_expires_ms": self.session_expires_ms, "title": title}
         return _rows("dingtalk", self.conversation_id, parts, [dict(routing) for _ in parts], reply, dedupe_key,
-                     msg_type="markdown", mentions=mentions)
+                     msg_type="markdown", mentions=mentions, html=html)
 
 
 def _rate_key(kind: str, url: str) -> str:
@@ -142,7 +144,7 @@ class WeComGroupRobot:
     def rate_key(self) -> str:
         return _rate_key("wecom_webhook", self.webhook_url)
 
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]:
         base = {"binding_id": self.binding_id}
         if reply.mentions or self.mention_mobiles:  # @ works in text messages: mentioned_list / mentioned_mobile_list
             parts = render_parts(reply, Dialect.text, limit_bytes=limits.WECOM_TEXT_BYTES)
@@ -156,7 +158,7 @@ class WeComGroupRobot:
             msg_type = "markdown"
         mentions = list(reply.mentions) + [f"mobile:{m}" for m in self.mention_mobiles]
         return _rows("wecom_webhook", self.chat_id, parts, [{**base, "body": b} for b in bodies], reply, dedupe_key,
-                     msg_type=msg_type, mentions=mentions, rate_key=self.rate_key)
+                     msg_type=msg_type, mentions=mentions, rate_key=self.rate_key, html=html)
 
     def image(self, data: bytes, dedupe_key: str | None = None, caption: str = "[图片]") -> NewMessage:
         body = {"msgtype": "image", "image": {"base64": base64.b64encode(data).decode("ascii"),
@@ -190,7 +192,7 @@ class DingTalkGroupRobot:
     def _at(self, user_ids: list[str]) -> dict[str, Any]:
         return {"atUserIds": user_ids, "atMobiles": list(self.mention_mobiles), "isAtAll": False}
 
-    def messages(self, reply: Reply, dedupe_key: str | None = None) -> list[NewMessage]:
+    def messages(self, reply: Reply, dedupe_key: str | None = None, *, html: bool = True) -> list[NewMessage]:
         everyone = list(reply.mentions) + list(self.mention_mobiles)
         tagged = reply.model_copy(update={"mentions": everyone})
         parts = render_parts(tagged, Dialect.dingtalk_markdown, mentions_in_text=bool(everyone))
@@ -199,7 +201,7 @@ class DingTalkGroupRobot:
         bodies[0]["at"] = self._at(list(reply.mentions))
         mentions = list(reply.mentions) + [f"mobile:{m}" for m in self.mention_mobiles]
         return _rows("dingtalk_webhook", self.chat_id, parts, [{"binding_id": self.binding_id, "body": b} for b in bodies],
-                     reply, dedupe_key, msg_type="markdown", mentions=mentions, rate_key=self.rate_key)
+                     reply, dedupe_key, msg_type="markdown", mentions=mentions, rate_key=self.rate_key, html=html)
 
     def action_card(self, title: str, markdown: str, buttons: list[tuple[str, str]],
                     dedupe_key: str | None = None) -> NewMessage:
