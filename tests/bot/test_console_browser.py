@@ -39,7 +39,9 @@ def _browser_or_skip() -> None:
 @pytest.fixture
 def page(agency: Agency, standin: StandIn) -> Iterator[object]:
     _browser_or_skip()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)
 
     with agency.db.unit_of_work() as session:
         push(session, "wrgroup_p1", Reply(blocks=[Heading(text="逾期任务提醒"),
@@ -58,6 +60,14 @@ def page(agency: Agency, standin: StandIn) -> Iterator[object]:
             browser.close()
 
 
+def choose_chat(page, user_id: str, chat_id: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    # the chat list is fetched per person; wait until it is this person's before choosing
+    expect(page.locator("#who")).to_contain_text(f"（{user_id}）")
+    page.select_option("#chat", chat_id)
+
+
 def say(page, text: str) -> object:  # type: ignore[no-untyped-def]
     before = page.locator(".msg.bot").count()
     page.fill("#text", text)
@@ -67,11 +77,12 @@ def say(page, text: str) -> object:  # type: ignore[no-untyped-def]
 
 
 def test_staff_member_asks_in_a_project_group_and_sees_pushes(page) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
     page.wait_for_selector("#person option[value='staff|am1']", state="attached")
     page.select_option("#person", "staff|am1")
-    page.wait_for_selector("#chat option[value='wrgroup_p1']", state="attached")
-    page.select_option("#chat", "wrgroup_p1")
-    assert "星屿品牌升级项目群" in page.inner_text("#title")
+    choose_chat(page, "am1", "wrgroup_p1")
+    expect(page.locator("#title")).to_contain_text("星屿品牌升级项目群")
     push_bubble = page.locator(".msg.push").first
     push_bubble.wait_for()
     assert "逾期任务提醒" in push_bubble.inner_text()
@@ -89,10 +100,12 @@ def test_staff_member_asks_in_a_project_group_and_sees_pushes(page) -> None:  # 
 
 
 def test_client_contact_uses_the_service_chat(page) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
     page.wait_for_selector("#person option[value='client|wm_client_1']", state="attached")
     page.select_option("#person", "client|wm_client_1")
-    page.wait_for_selector("#chat option[value='kf:wm_client_1']", state="attached")
-    assert page.input_value("#chat") == "kf:wm_client_1"
+    expect(page.locator("#who")).to_contain_text("（wm_client_1）")
+    expect(page.locator("#chat")).to_have_value("kf:wm_client_1")
     reply = say(page, "/项目 星屿科技品牌升级")
     text = reply.inner_text()  # type: ignore[attr-defined]
     assert "项目进度｜星屿科技品牌升级" in text and "策划甲" not in text

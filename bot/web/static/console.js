@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const state = { people: [], person: null, chat: null, lastPush: 0, timer: null };
+  const state = { people: [], person: null, chat: null, lastPush: 0, timer: null, personAsked: 0 };
 
   async function api(path, options) {
     const response = await fetch(path, options);
@@ -49,7 +49,10 @@
     const [kind, user] = $("person").value.split("|");
     state.person = state.people.find((p) => p.kind === kind && p.user_id === user) || null;
     if (!state.person) return;
+    // a quick second choice must not be overwritten by the first choice's late chat list
+    const asked = ++state.personAsked;
     const chats = await api(`/console/api/chats?user=${encodeURIComponent(user)}&kind=${kind}`);
+    if (asked !== state.personAsked) return;
     const select = $("chat");
     select.innerHTML = "";
     chats.forEach((c) => {
@@ -72,8 +75,10 @@
 
   async function pollPushes() {
     if (!state.chat) return;
+    const chat = state.chat;
     try {
-      const rows = await api(`/console/api/pushes?chat=${encodeURIComponent(state.chat)}&user=${encodeURIComponent(state.person ? state.person.user_id : "")}&after=${state.lastPush}`);
+      const rows = await api(`/console/api/pushes?chat=${encodeURIComponent(chat)}&user=${encodeURIComponent(state.person ? state.person.user_id : "")}&after=${state.lastPush}`);
+      if (chat !== state.chat) return; // the chat changed while this poll was out
       rows.forEach((row) => {
         state.lastPush = Math.max(state.lastPush, row.id);
         if (row.continuation) return;
