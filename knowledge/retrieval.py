@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -50,9 +50,23 @@ class Retriever:
     index: KnowledgeIndex
     embedder: Embedder
     settings: Settings
+    _started: dict[str, Future[np.ndarray]] = field(default_factory=dict, repr=False)
 
     def encode_query(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.encode([query], kind="query"), dtype=np.float32)[0]
+
+    def _embedded(self, query: str) -> Future[np.ndarray]:
+        """The query's vector, being computed on the embedding thread (started once per query text)."""
+        text = expand(repair(query, self.index.lexical) if self.settings.search_typo_repair else query)
+        if text not in self._started:
+            self._started[text] = _ENCODER.submit(self.encode_query, text)
+        return self._started[text]
+
+    def prefetch(self, query: str, method: Method = "hybrid") -> None:
+        """Start embedding ``query`` now, so that parsing and filtering run while the model works; the
+        next ``search`` for the same query takes the vector from here."""
+        if method != "lexical" and query.strip() and len(self.index):
+            self._embedded(query)
 
     def search(self, query: str, *, collection: EntityType | None = None, k: int = 10, method: Method = "hybrid",
                allowed: np.ndarray | None = None, query_vector: np.ndarray | None = None,
@@ -68,22 +82,22 @@ class Retriever:
         if not mask.any():
             return []
         pool = max(s.search_candidates, k)
+        pending = None
+        if method != "lexical" and query_vector is None:
+            # the embedder (native code, no GIL) works on the other core while BM25 scores here
+            pending = self._embedded(query)
         if s.search_typo_repair:
             query = repair(query, index.lexical)
         lex_all: np.ndarray | None = None
         lex: dict[int, float] = {}
         qtokens: list[str] = []
-        pending = None
-        if method == "hybrid" and query_vector is None:
-            # the embedder (native code, no GIL) works on the other core while BM25 scores here
-            pending = _ENCODER.submit(self.encode_query, expand(query))
         if method in ("hybrid", "lexical"):
             lex_all, qtokens = index.lexical.scores(index.lexical_config.tokens(expand(query)))
             lex = dict(top_k(lex_all, pool, mask))
         dense: dict[int, tuple[float, int]] = {}
         if method in ("hybrid", "dense"):
-            qvec = pending.result() if pending is not None else (
-                query_vector if query_vector is not None else self.encode_query(expand(query)))
+            qvec = pending.result() if pending is not None else query_vector
+            assert qvec is not None
             dense = self._dense(qvec, collection, pool, mask)
         if method == "lexical":
             ranked = sorted(lex.items(), key=lambda kv: -kv[1])

@@ -215,6 +215,7 @@ def search_cases(session: Session, actor: Actor, query: str, k: int = 5, *, meth
     """Cases for ``query``: parsed filters applied, best first, each with reasons and key metrics."""
     require(actor, Cap.case_read)
     retriever, settings = _context(session, settings, embedder)
+    retriever.prefetch(query, method)
     index = retriever.index
     parsed = parse_case_query(query, today or datetime.now(settings.tz).date())
     relaxed: list[Facet] = []
@@ -304,6 +305,7 @@ def search(session: Session, actor: Actor, query: str, collection: EntityType | 
                       embedder=embedder)
     require(actor, Cap.knowledge_read)
     retriever, settings = _context(session, settings, embedder)
+    retriever.prefetch(query, method)
     index = retriever.index
     allowed = None
     if parsed.has_filters:

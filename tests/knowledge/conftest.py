@@ -64,10 +64,10 @@ class CountingEmbedder:
         self.name = name or self.inner.name
         self.dim = self.inner.dim
         self.passages: list[str] = []
+        self.queries: list[str] = []
 
     def encode(self, texts: list[str], kind: str = "query", batch_size: int = 32) -> np.ndarray:
-        if kind == "passage":
-            self.passages.extend(texts)
+        (self.passages if kind == "passage" else self.queries).extend(texts)
         return self.inner.encode(texts, kind=kind, batch_size=batch_size)
 
 

@@ -10,6 +10,7 @@ from crm_core.actor import Actor
 from crm_core.db import Database
 from crm_core.errors import PermissionDenied
 from knowledge.search import search, search_cases, search_kb
+from tests.knowledge.conftest import CountingEmbedder
 
 SYSTEM = Actor.system()
 TODAY = date(2026, 11, 25)
@@ -86,3 +87,15 @@ def test_permissions(eval_db: Database):
         assert search_kb(s, client, "发票开错了怎么重开", 1)[0].ref == "kb-003"
         # over both collections a client only ever sees articles
         assert {h.entity_type for h in search(s, client, "抖音 达人 案例", k=10)} == {"kb"}
+
+
+def test_a_case_search_embeds_its_query_once_while_it_parses(eval_db: Database, counting: CountingEmbedder):
+    query = "快消 抖音 直播带货 ROI 3以上的案例"
+    with eval_db.session() as s:
+        early = search_cases(s, SYSTEM, query, today=TODAY, embedder=counting)
+        # started before the filters were parsed, and the search took that vector instead of a second one
+        assert len(counting.queries) == 1
+        plain = search_cases(s, SYSTEM, query, today=TODAY, embedder=counting, method="lexical")
+        assert len(counting.queries) == 1  # a lexical search embeds nothing
+    assert early and plain
+    assert all(h.case.metrics_norm["roi"] >= 3 for h in early)
