@@ -84,8 +84,10 @@ def fingerprint(session: Session, settings: Settings, model: str) -> dict[str, A
     state: dict[str, Any] = {"model": model, "text": TEXT_VERSION, "chunk": [settings.search_chunk_chars,
                              settings.search_chunk_overlap], "lexical": lexical_config(settings).__dict__}
     for name, model_cls in (("case", Case), ("kb", KBArticle)):
-        count, max_id, changed = session.execute(
-            select(func.count(model_cls.id), func.max(model_cls.id), func.max(model_cls.updated_at))).one()
+        # three subqueries, not one select: each max() is then one index lookup (ix_*_updated_at)
+        count, max_id, changed = session.execute(select(
+            select(func.count(model_cls.id)).scalar_subquery(), select(func.max(model_cls.id)).scalar_subquery(),
+            select(func.max(model_cls.updated_at)).scalar_subquery())).one()
         state[name] = [count, max_id, changed.isoformat() if changed else None]
     return state
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, IdMixin, RefMixin, TimestampMixin, utcnow
@@ -13,6 +13,8 @@ from crm_core.models.base import Base, IdMixin, RefMixin, TimestampMixin, utcnow
 
 class KBArticle(IdMixin, RefMixin, TimestampMixin, Base):
     __tablename__ = "kb_articles"
+    # the index's freshness check asks max(updated_at) every few seconds (knowledge/indexing.py)
+    __table_args__ = (Index("ix_kb_articles_updated_at", "updated_at"),)
 
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
@@ -25,6 +27,7 @@ class Case(IdMixin, RefMixin, TimestampMixin, Base):
     """A past campaign: free-form metrics as written, plus the normalised ones used for filters."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_updated_at", "updated_at"),)
 
     title: Mapped[str] = mapped_column(String(300))
     industry: Mapped[str | None] = mapped_column(String(32), index=True)
