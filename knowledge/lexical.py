@@ -9,6 +9,7 @@ time from idf, tf and the document's normaliser.
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -65,9 +66,27 @@ class BM25Index:
         return empty.update(items, set())
 
     def update(self, items: Iterable[tuple[str, Sequence[str]]], removed: set[str]) -> BM25Index:
-        """A new index: documents in ``removed`` dropped, ``items`` (key, tokens) added or replaced."""
-        items = list(items)
-        replaced = removed | {key for key, _ in items}
+        """A new index: documents in ``removed`` dropped, ``items`` (key, tokens) added or replaced.
+
+        ``items`` is consumed once, one document at a time, into compact arrays: a full build of
+        100,000 documents must not hold every document's token list at once (it peaked at 6.8 GB)."""
+        terms = list(self.terms)
+        vocab = dict(self.vocab)
+        added: list[str] = []
+        add_doc, add_term, add_tf, add_len = array("i"), array("i"), array("H"), array("f")
+        for key, toks in items:
+            local = len(added)
+            added.append(key)
+            for tok, tf in Counter(toks).items():
+                tid = vocab.get(tok)
+                if tid is None:
+                    tid = vocab[tok] = len(terms)
+                    terms.append(tok)
+                add_doc.append(local)
+                add_term.append(tid)
+                add_tf.append(min(tf, _TF_MAX))
+            add_len.append(float(len(toks)))
+        replaced = removed | set(added)
         keep = np.array([key not in replaced for key in self.keys], dtype=bool)
         # forward view of the kept documents: (old position, term, tf) sorted by position
         order = np.argsort(self.docs, kind="stable")
@@ -77,38 +96,18 @@ class BM25Index:
         kept = keep[post_doc] if len(post_doc) else np.zeros(0, dtype=bool)
         renumber = np.cumsum(keep, dtype=np.int64) - 1
         new_keys = [k for k, ok in zip(self.keys, keep, strict=True) if ok]
-        parts_doc = [renumber[post_doc[kept]].astype(np.int32)]
-        parts_term = [post_term[kept]]
-        parts_tf = [post_tf[kept]]
-        lengths = [self.lengths[keep]]
-        terms = list(self.terms)
-        vocab = dict(self.vocab)
-        add_doc: list[int] = []
-        add_term: list[int] = []
-        add_tf: list[int] = []
-        add_len: list[float] = []
-        for key, toks in items:
-            pos = len(new_keys)
-            new_keys.append(key)
-            counts = Counter(toks)
-            for tok, tf in counts.items():
-                tid = vocab.get(tok)
-                if tid is None:
-                    tid = vocab[tok] = len(terms)
-                    terms.append(tok)
-                add_doc.append(pos)
-                add_term.append(tid)
-                add_tf.append(min(tf, _TF_MAX))
-            add_len.append(float(len(toks)))
-        parts_doc.append(np.asarray(add_doc, dtype=np.int32))
-        parts_term.append(np.asarray(add_term, dtype=np.int32))
-        parts_tf.append(np.asarray(add_tf, dtype=np.uint16))
-        lengths.append(np.asarray(add_len, dtype=np.float32))
-        docs, term_ids, tfs = np.concatenate(parts_doc), np.concatenate(parts_term), np.concatenate(parts_tf)
+        offset = len(new_keys)  # the added documents follow the kept ones
+        new_keys.extend(added)
+        docs = np.concatenate([renumber[post_doc[kept]].astype(np.int32),
+                               np.frombuffer(add_doc, dtype=np.intc).astype(np.int32) + np.int32(offset)])
+        term_ids = np.concatenate([post_term[kept], np.frombuffer(add_term, dtype=np.intc).astype(np.int32)])
+        tfs = np.concatenate([post_tf[kept], np.frombuffer(add_tf, dtype=np.uint16)])
+        lengths = np.concatenate([self.lengths[keep], np.frombuffer(add_len, dtype=np.float32)])
+        del add_doc, add_term, add_tf, add_len
         by_term = np.argsort(term_ids, kind="stable")  # documents stay ascending within a term
         indptr = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(np.bincount(term_ids, minlength=len(terms)), out=indptr[1:])
-        return BM25Index(new_keys, terms, indptr, docs[by_term], tfs[by_term], np.concatenate(lengths), self.k1, self.b)
+        return BM25Index(new_keys, terms, indptr, docs[by_term], tfs[by_term], lengths, self.k1, self.b)
 
     # querying --------------------------------------------------------------------------------
 
