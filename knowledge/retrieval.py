@@ -55,9 +55,12 @@ class Retriever:
     def encode_query(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.encode([query], kind="query"), dtype=np.float32)[0]
 
-    def _embedded(self, query: str) -> Future[np.ndarray]:
-        """The query's vector, being computed on the embedding thread (started once per query text)."""
-        text = expand(repair(query, self.index.lexical) if self.settings.search_typo_repair else query)
+    def _repaired(self, query: str) -> str:
+        return repair(query, self.index.lexical) if self.settings.search_typo_repair else query
+
+    def _embedded(self, repaired: str) -> Future[np.ndarray]:
+        """The (typo-repaired) query's vector, being computed on the embedding thread, once per text."""
+        text = expand(repaired)
         if text not in self._started:
             self._started[text] = _ENCODER.submit(self.encode_query, text)
         return self._started[text]
@@ -66,7 +69,7 @@ class Retriever:
         """Start embedding ``query`` now, so that parsing and filtering run while the model works; the
         next ``search`` for the same query takes the vector from here."""
         if method != "lexical" and query.strip() and len(self.index):
-            self._embedded(query)
+            self._embedded(self._repaired(query))
 
     def search(self, query: str, *, collection: EntityType | None = None, k: int = 10, method: Method = "hybrid",
                allowed: np.ndarray | None = None, query_vector: np.ndarray | None = None,
@@ -82,12 +85,9 @@ class Retriever:
         if not mask.any():
             return []
         pool = max(s.search_candidates, k)
-        pending = None
-        if method != "lexical" and query_vector is None:
-            # the embedder (native code, no GIL) works on the other core while BM25 scores here
-            pending = self._embedded(query)
-        if s.search_typo_repair:
-            query = repair(query, index.lexical)
+        query = self._repaired(query)
+        # the embedder (native code, no GIL) works on the other core while BM25 scores here
+        pending = self._embedded(query) if method != "lexical" and query_vector is None else None
         lex_all: np.ndarray | None = None
         lex: dict[int, float] = {}
         qtokens: list[str] = []
