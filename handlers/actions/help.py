@@ -43,7 +43,7 @@ def help_reply(ctx: Context, args: HelpArgs) -> Reply:
     reply.add(ListBlock(items=[f"/{c.name}（{'/'.join(c.aliases[:1]) or c.name}）— {c.summary}"
                                for c in usable_commands(ctx)]))
     if ctx.actor.kind == "staff":
-        reply.add(Paragraph(text="也可以直接说中文，例如「星屿科技最近怎么样」「给张三建个任务，周五前交海报」。"
-                                 "改动类操作我会先给你预览，回复「确认」才执行。", tone="comment"))
+        reply.add(Paragraph(text="也可以直接说中文，例如「星屿科技最近怎么样」「给张三建个任务，周五前交海报」；"
+                                 "改动会先给你预览，回复「确认」才执行。", tone="comment"))
     reply.add(Paragraph(text="发送「/帮助 命令名」查看用法和示例，例如 /帮助 客户。", tone="comment"))
     return reply

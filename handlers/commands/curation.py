@@ -30,7 +30,7 @@ def preview(ctx: Context, intent: str, slots: dict[str, object], extras: dict[st
     return perform(ctx, conversation(ctx), intent, slots, extras, confirmed=False)
 
 
-@registry.command("标签", intent="customer.tag", summary="给客户加标签（-标签 去掉）、批量打标签、从 Brief 提取标签",
+@registry.command("标签", intent="customer.tag", summary="加/去标签、批量打标签、从 Brief 提取标签",
                   aliases=("tag", "bq"), usage="/标签 <客户> <标签> | /标签 批量 <筛选> +<标签> | /标签 <客户> 提取 <Brief>",
                   examples=("/标签 星屿科技 出海", "/标签 星屿科技 -价格敏感", "/标签 批量 战略级 快消 +重点维护",
                             "/标签 星屿科技 提取 今年想做国潮风的年轻化内容，主投小红书"), group="客户")
@@ -88,7 +88,7 @@ def _exact_customer(ctx: Context, text: str, slot: str) -> tuple[str, int]:
     return ref, int(found or 0)
 
 
-@registry.command("合并", intent="customer.merge", summary="查找并合并重复客户（先预览，可撤销）",
+@registry.command("合并", intent="customer.merge", summary="合并重复客户（先预览，可撤销）",
                   aliases=("merge", "hb"), usage="/合并 | /合并 <重复的客户> 到 <保留的客户>",
                   examples=("/合并", "/合并 星屿科技有限公司 到 星屿科技"), group="客户")
 def merge(ctx: Context, args: str) -> Reply:
@@ -111,7 +111,7 @@ def merge(ctx: Context, args: str) -> Reply:
     return preview(ctx, "customer.merge", {"keep": keep, "drop": drop}, {"versions": {str(k): v for k, v in versions.items()}})
 
 
-@registry.command("撤销合并", intent="customer.unmerge", summary="撤销一次合并（默认自己最近一次）", aliases=("unmerge", "cxhb"),
+@registry.command("撤销合并", intent="customer.unmerge", summary="撤销一次合并", aliases=("unmerge", "cxhb"),
                   usage="/撤销合并 [合并编号]", examples=("/撤销合并", "/撤销合并 3"), group="客户")
 def unmerge(ctx: Context, args: str) -> Reply:
     text = args.strip().lstrip("#")

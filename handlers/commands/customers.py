@@ -25,7 +25,7 @@ def customer_profile(ctx: Context, args: str) -> Reply:
     return apply(ctx, "customer.profile", {"customer": customer_ref(ctx, name)})
 
 
-@registry.command("客户列表", intent="customer.list", summary="按级别、行业、负责人、标签筛选客户",
+@registry.command("客户列表", intent="customer.list", summary="按级别、行业、负责人、标签筛选",
                   aliases=("customers", "khlb"), usage="/客户列表 [战略级|成长级|常规级] [行业] [我的|同事] [#标签]",
                   examples=("/客户列表 战略级", "/客户列表 我的 快消", "/客户列表 #小红书"), group="客户")
 def customer_list(ctx: Context, args: str) -> Reply:
@@ -56,7 +56,7 @@ def customer_create(ctx: Context, args: str) -> Reply:
     return apply(ctx, "customer.create", slots)
 
 
-@registry.command("改客户", intent="customer.update", summary="修改客户资料（级别、负责人等需主管权限）",
+@registry.command("改客户", intent="customer.update", summary="修改客户资料（级别、负责人需主管）",
                   aliases=("updatecustomer", "gkh"), usage="/改客户 <客户> <字段> <新值>",
                   examples=("/改客户 星屿科技 级别 战略级", "/改客户 星屿科技 负责人 王子健", "/改客户 星屿科技 预算 高"),
                   group="客户")

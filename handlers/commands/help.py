@@ -7,7 +7,7 @@ from handlers.registry import Context, registry
 from handlers.reply import Reply
 
 
-@registry.command("帮助", intent="help", summary="查看我能做什么，或某个命令的用法", aliases=("help", "h", "?", "？"),
+@registry.command("帮助", intent="help", summary="命令总览，或某个命令的用法", aliases=("help", "h", "?", "？"),
                   usage="/帮助 [命令]", examples=("/帮助", "/帮助 任务"), group="常用")
 def help_command(ctx: Context, args: str) -> Reply:
     return apply(ctx, "help", {"topic": args.strip()} if args.strip() else {})

@@ -12,7 +12,7 @@ from handlers.reply import Reply
 _KEYS = {"funnel", "ltv", "rfm", "payments", "tickets", "performance", "utilization"}
 
 
-@registry.command("报表", intent="report.show", summary="查看报表：漏斗、LTV、RFM、回款、工单、业绩、饱和度",
+@registry.command("报表", intent="report.show", summary="漏斗、LTV、RFM、回款、业绩等报表",
                   aliases=("report", "bb"), usage="/报表 <漏斗|LTV|RFM|回款|工单|业绩|饱和度> [部门]",
                   examples=("/报表 漏斗", "/报表 饱和度 设计部", "/report ltv"), group="报表")
 def report(ctx: Context, args: str) -> Reply:

@@ -31,20 +31,20 @@ def lead_create(ctx: Context, args: str) -> Reply:
     return apply(ctx, "lead.create", slots)
 
 
-@registry.command("线索池", intent="lead.claim", summary="查看待认领的线索", aliases=("pool", "xsc"), usage="/线索池",
+@registry.command("线索池", intent="lead.claim", summary="待认领的线索", aliases=("pool", "xsc"), usage="/线索池",
                   examples=("/线索池",), group="销售")
 def lead_pool(ctx: Context, args: str) -> Reply:
     return apply(ctx, "lead.claim", {})
 
 
-@registry.command("认领", intent="lead.claim", summary="认领线索池里的一条线索", aliases=("claim", "rl"),
+@registry.command("认领", intent="lead.claim", summary="认领一条线索", aliases=("claim", "rl"),
                   usage="/认领 <线索名称>", examples=("/认领 白鹭文创",), group="销售")
 def lead_claim(ctx: Context, args: str) -> Reply:
     name = args.strip()
     return apply(ctx, "lead.claim", {"lead": name} if name else {})
 
 
-@registry.command("商机", intent="opportunity.list", summary="查看商机（我的 / 某阶段 / 某同事）", aliases=("opps", "sj"),
+@registry.command("商机", intent="opportunity.list", summary="我的、某阶段或某同事的商机", aliases=("opps", "sj"),
                   usage="/商机 [我的|阶段|同事]", examples=("/商机 我的", "/商机 合同谈判", "/商机 王子健"), group="销售")
 def opportunity_list(ctx: Context, args: str) -> Reply:
     slots: dict[str, str] = {}
@@ -76,14 +76,14 @@ def opportunity_stage(ctx: Context, args: str) -> Reply:
     return apply(ctx, "opportunity.stage", slots)
 
 
-@registry.command("回款", intent="payment.due", summary="查看即将到期和逾期的回款", aliases=("payments", "hk"),
+@registry.command("回款", intent="payment.due", summary="即将到期和逾期的回款", aliases=("payments", "hk"),
                   usage="/回款 [客户]", examples=("/回款", "/回款 星屿科技"), group="销售")
 def payments(ctx: Context, args: str) -> Reply:
     name = args.strip()
     return apply(ctx, "payment.due", {"customer": customer_ref(ctx, name)} if name else {})
 
 
-@registry.command("风险", intent="risk.list", summary="查看有流失/续约风险信号的客户", aliases=("risk", "fx"),
+@registry.command("风险", intent="risk.list", summary="有流失或续约风险的客户", aliases=("risk", "fx"),
                   usage="/风险 [同事|我的]", examples=("/风险", "/风险 我的", "/风险 王子健"), group="销售")
 def risk(ctx: Context, args: str) -> Reply:
     name = args.strip()

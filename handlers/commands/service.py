@@ -12,7 +12,7 @@ from handlers.reply import Reply
 _NEW = re.compile(r"^(新建|新|建|开|提|create|new)\s+")
 
 
-@registry.command("工单", intent="ticket.status", summary="新建工单、查工单进度、看我的工单", aliases=("ticket", "gd"),
+@registry.command("工单", intent="ticket.status", summary="新建工单、查进度、看我的工单", aliases=("ticket", "gd"),
                   usage="/工单 新建 <客户> <问题> | /工单 <编号> | /工单",
                   examples=("/工单 新建 星屿科技 报告数据对不上", "/工单 1003", "/工单"), group="服务")
 def ticket(ctx: Context, args: str) -> Reply:

@@ -20,7 +20,7 @@ PROFILE_USAGE = ("用法：/人才档案 [同事|我] — 查看；/人才档案
                  "请假 12月20日 12月22日｜排期 12月20日 12月22日 <项目>｜取消档期 12月20日｜作品 <名称> [评分4.8]")
 
 
-@registry.command("人才", intent="talent.recommend", summary="按需求推荐最合适的同事（技能、档期、满意度、相关案例）",
+@registry.command("人才", intent="talent.recommend", summary="按技能、档期、口碑推荐同事",
                   aliases=("找人", "talent", "rc"), usage="/人才 <需求或技能> [截止日期]",
                   examples=("/人才 国潮风短视频脚本 下周三", "/找人 三维动效 下周五", "/talent 信息流优化"), group="人才")
 def talent(ctx: Context, args: str) -> Reply:
@@ -33,7 +33,7 @@ def talent(ctx: Context, args: str) -> Reply:
     return apply(ctx, "talent.recommend", slots)
 
 
-@registry.command("人才档案", intent="talent.profile", summary="查看或修改人才档案：技能、风格、级别、档期、过往作品",
+@registry.command("人才档案", intent="talent.profile", summary="查看或修改技能、风格、档期、作品",
                   aliases=("talentprofile", "rcda"), usage="/人才档案 [同事|我] [技能|风格|级别|请假|排期|取消档期|作品 …]",
                   examples=("/人才档案 张浩然", "/人才档案 我 技能 +国潮 +短视频脚本", "/人才档案 我 请假 12月20日 12月22日"),
                   group="人才")

@@ -34,7 +34,7 @@ def _staff_token(ctx: Context, tok: str) -> str | None:
     return None
 
 
-@registry.command("建任务", intent="task.create", summary="新建任务（项目、标题、负责人、截止日期，顺序随意）",
+@registry.command("建任务", intent="task.create", summary="新建任务（项目、负责人、截止日期）",
                   aliases=("newtask", "jrw", "新任务"), usage="/建任务 [项目] <标题> [负责人] [截止日期]",
                   examples=("/建任务 晨光乳业新品发布会 确认场地 张浩然 周五", "/建任务 整理客户名单 我 月底"),
                   group="项目与任务")
@@ -70,7 +70,7 @@ def task_done(ctx: Context, args: str) -> Reply:
     return apply(ctx, "task.done", {"task": task_ref(ctx, text)})
 
 
-@registry.command("任务", intent="task.list", summary="查看任务：我的、逾期、某项目、某同事", aliases=("tasks", "rw"),
+@registry.command("任务", intent="task.list", summary="我的、逾期、某项目或某同事的任务", aliases=("tasks", "rw"),
                   usage="/任务 [我的|逾期|项目名|同事]",
                   examples=("/任务 我的", "/任务 逾期", "/任务 晨光乳业新品发布会", "/任务 张浩然"), group="项目与任务")
 def task_list(ctx: Context, args: str) -> Reply:
