@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
+from crm_core.hot_reads import HotRead
 from crm_core.models import DialogueState
 
 PendingKind = Literal["confirm", "choose", "fill", "intent"]
@@ -44,9 +45,9 @@ class Pending(BaseModel):
 
 
 _TABLE = DialogueState.__table__
-_LOAD = select(_TABLE.c.id, _TABLE.c.context, _TABLE.c.pending).where(
+_LOAD = HotRead(select(_TABLE.c.id, _TABLE.c.context, _TABLE.c.pending).where(
     _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id"),
-    _TABLE.c.sender_id == bindparam("sender_id"))
+    _TABLE.c.sender_id == bindparam("sender_id")))
 _SAVE = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
          .values(context=bindparam("context"), pending=bindparam("pending")))
 
@@ -63,7 +64,7 @@ class Conversation:
         self.settings = settings
         self.expired_pending: Pending | None = None
         session.flush()
-        row = session.connection().execute(_LOAD, self._params()).first()
+        row = _LOAD.first(session.connection(), self._params())
         self._row_id: int | None = row.id if row is not None else None
         self._exists = row is not None
         context = dict(row.context or {}) if row else {}

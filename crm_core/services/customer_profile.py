@@ -14,12 +14,13 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from config import get_settings
 from crm_core.actor import Actor
 from crm_core.errors import NotFound
+from crm_core.hot_reads import HotRead
 from crm_core.models import (
     OPEN_STAGES,
     OPEN_TASK_STATUSES,
@@ -143,41 +144,41 @@ _HEAD_COLUMNS = (Customer.id, Customer.ref, Customer.name, Customer.legal_name, 
                  CustomerRisk.customer_id.label("risk_id"), CustomerRisk.score.label("risk_score"),
                  CustomerRisk.method.label("risk_method"), CustomerRisk.reasons.label("risk_reasons"),
                  CustomerRisk.as_of.label("risk_as_of"))
-_CONTACTS = (select(Contact.name, Contact.title, Contact.phone, Contact.email)
-             .where(Contact.customer_id == _CID, Contact.merged_into_id.is_(None)).order_by(Contact.id))
-_TAGS = (select(Tag.name, TagCategory.name, CustomerTag.source, CustomerTag.reason)
-         .join(Tag, CustomerTag.tag_id == Tag.id).outerjoin(TagCategory, Tag.category_id == TagCategory.id)
-         .where(CustomerTag.customer_id == _CID).order_by(CustomerTag.id))
-_OPPORTUNITIES = (select(Opportunity.ref, Opportunity.name, Opportunity.stage, Opportunity.amount)
-                  .where(Opportunity.customer_id == _CID, Opportunity.stage.in_(OPEN_STAGES))
-                  .order_by(Opportunity.amount.desc(), Opportunity.id))
-_PROJECTS = (select(Project.ref, Project.name, Project.status, func.count(Task.id),
-                    func.coalesce(func.sum(case((Task.due < bindparam("today"), 1), else_=0)), 0), Project.start)
-             .outerjoin(Task, and_(Task.project_id == Project.id, Task.status.in_(OPEN_TASK_STATUSES)))
-             .where(Project.customer_id == _CID)
-             .group_by(Project.id, Project.ref, Project.name, Project.status, Project.start)
-             .order_by(Project.start.desc(), Project.id.desc()))
-_UNPAID = (select(Contract.title, Payment.due, Payment.amount, Payment.paid_amount, Payment.status)
-           .join(Contract, Payment.contract_id == Contract.id)
-           .where(Contract.customer_id == _CID, Payment.status != "已收").order_by(Payment.due, Payment.id))
-_LAST_CONTACT = (select(Interaction.occurred_at, Interaction.kind, Interaction.summary, Staff.name)
-                 .outerjoin(Staff, Interaction.staff_id == Staff.id).where(Interaction.customer_id == _CID)
-                 .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(1))
+_CONTACTS = HotRead(select(Contact.name, Contact.title, Contact.phone, Contact.email)
+                     .where(Contact.customer_id == _CID, Contact.merged_into_id.is_(None)).order_by(Contact.id))
+_TAGS = HotRead(select(Tag.name, TagCategory.name, CustomerTag.source, CustomerTag.reason)
+                 .join(Tag, CustomerTag.tag_id == Tag.id).outerjoin(TagCategory, Tag.category_id == TagCategory.id)
+                 .where(CustomerTag.customer_id == _CID).order_by(CustomerTag.id))
+_OPPORTUNITIES = HotRead(select(Opportunity.ref, Opportunity.name, Opportunity.stage, Opportunity.amount)
+                          .where(Opportunity.customer_id == _CID, Opportunity.stage.in_(OPEN_STAGES))
+                          .order_by(Opportunity.amount.desc(), Opportunity.id))
+_PROJECTS = HotRead(select(Project.ref, Project.name, Project.status, func.count(Task.id),
+                            func.coalesce(func.sum(case((Task.due < bindparam("today"), 1), else_=0)), 0), Project.start)
+                     .outerjoin(Task, and_(Task.project_id == Project.id, Task.status.in_(OPEN_TASK_STATUSES)))
+                     .where(Project.customer_id == _CID)
+                     .group_by(Project.id, Project.ref, Project.name, Project.status, Project.start)
+                     .order_by(Project.start.desc(), Project.id.desc()))
+_UNPAID = HotRead(select(Contract.title, Payment.due, Payment.amount, Payment.paid_amount, Payment.status)
+                   .join(Contract, Payment.contract_id == Contract.id)
+                   .where(Contract.customer_id == _CID, Payment.status != "已收").order_by(Payment.due, Payment.id))
+_LAST_CONTACT = HotRead(select(Interaction.occurred_at, Interaction.kind, Interaction.summary, Staff.name)
+                         .outerjoin(Staff, Interaction.staff_id == Staff.id).where(Interaction.customer_id == _CID)
+                         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(1))
 
 
 @lru_cache(maxsize=16)
-def _head_statement(shape: ScopeShape, by_ref: bool) -> Select[Any]:
+def _head_statement(shape: ScopeShape, by_ref: bool) -> HotRead:
     match = Customer.ref == bindparam("key") if by_ref else Customer.id == bindparam("key")
-    return (select(*_HEAD_COLUMNS).outerjoin(Staff, Customer.owner_id == Staff.id)
-            .outerjoin(TierAssessment, TierAssessment.customer_id == Customer.id)
-            .outerjoin(CustomerRisk, CustomerRisk.customer_id == Customer.id)
-            .where(match, shape_scope(shape)).limit(1))
+    return HotRead(select(*_HEAD_COLUMNS).outerjoin(Staff, Customer.owner_id == Staff.id)
+                   .outerjoin(TierAssessment, TierAssessment.customer_id == Customer.id)
+                   .outerjoin(CustomerRisk, CustomerRisk.customer_id == Customer.id)
+                   .where(match, shape_scope(shape)).limit(1))
 
 
 def _head(session: Session, actor: Actor, by_ref: bool, key: str | int) -> Any:
     session.flush()  # the sections below read through the connection, which does not flush by itself
     shape, params = scope_of(actor)
-    row = session.connection().execute(_head_statement(shape, by_ref), {**params, "key": key}).first()
+    row = _head_statement(shape, by_ref).first(session.connection(), {**params, "key": key})
     if row is None:
         raise NotFound("没有找到你可以查看的这位客户。")
     note_visible(session, actor, row.id)
@@ -207,13 +208,13 @@ def _assemble(session: Session, actor: Actor, head: Any, today: date, risk_thres
     contacts = [ContactView(name=name, title=title, masked=not unmasked,
                             phone=phone if unmasked else mask_phone(phone),
                             email=email if unmasked else mask_email(email))
-                for name, title, phone, email in conn.execute(_CONTACTS, cid)]
+                for name, title, phone, email in _CONTACTS.rows(conn, cid)]
     tags = [TagView(name=name, category=category, source=source, reason=reason)
-            for name, category, source, reason in conn.execute(_TAGS, cid)]
+            for name, category, source, reason in _TAGS.rows(conn, cid)]
     unpaid = [PaymentView(contract=title, due=due, amount=amount, paid_amount=paid, status=status)
-              for title, due, amount, paid, status in conn.execute(_UNPAID, cid)]
-    last = conn.execute(_LAST_CONTACT, cid).first()
-    projects = conn.execute(_PROJECTS, {**cid, "today": today}).all()
+              for title, due, amount, paid, status in _UNPAID.rows(conn, cid)]
+    last = _LAST_CONTACT.first(conn, cid)
+    projects = _PROJECTS.rows(conn, {**cid, "today": today})
     starts = [row.start for row in projects if row.start is not None]
     known = tiering.Facts(industry=head.industry, budget_level=head.budget_level, projects=len(projects),
                           first=min(starts) if starts else None)
@@ -222,7 +223,7 @@ def _assemble(session: Session, actor: Actor, head: Any, today: date, risk_thres
         scale=head.scale, region=head.region, tier=head.tier, budget_level=head.budget_level, owner=head.owner_name,
         tags=[t.name for t in tags], contacts=contacts,
         open_opportunities=[OpportunityView(ref=ref, name=name, stage=stage, amount=amount)
-                            for ref, name, stage, amount in conn.execute(_OPPORTUNITIES, cid)],
+                            for ref, name, stage, amount in _OPPORTUNITIES.rows(conn, cid)],
         projects=[ProjectView(ref=ref, name=name, status=status, open_tasks=int(n or 0), overdue_tasks=int(late or 0))
                   for ref, name, status, n, late, _ in projects],
         next_payment=next((v for v in unpaid if v.due >= today), None),

@@ -11,13 +11,15 @@ from config import get_settings
 from crm_core import audit
 from crm_core.actor import Actor
 from crm_core.errors import InvalidInput, NotFound
+from crm_core.hot_reads import HotRead
 from crm_core.models import Contact, Role, Staff
 from crm_core.permissions import Cap, require
 
 STAFF_ID_COLUMNS = {"wecom": Staff.wecom_userid, "console": Staff.wecom_userid, "dingtalk": Staff.dingtalk_userid}
 # every message resolves its sender: the columns an Actor needs, by a statement built once per channel
-_STAFF_BY_ID = {channel: select(Staff.id, Staff.ref, Staff.name, Staff.role, Staff.department, Staff.active)
-                .where(column == bindparam("uid")).limit(1) for channel, column in STAFF_ID_COLUMNS.items()}
+_STAFF_BY_ID = {channel: HotRead(select(Staff.id, Staff.ref, Staff.name, Staff.role, Staff.department, Staff.active)
+                                  .where(column == bindparam("uid")).limit(1))
+                for channel, column in STAFF_ID_COLUMNS.items()}
 
 
 def staff_actor(staff: Staff | Row[Any], channel: str, sender_id: str | None = None) -> Actor:
@@ -55,7 +57,7 @@ def resolve_actor(session: Session, channel: str, sender_id: str | None, externa
         return Actor(kind="external", name=contact.name, channel=channel, sender_id=sender_id,
                      customer_id=contact.customer_id, contact_id=contact.id)
     session.flush()
-    staff = session.connection().execute(_STAFF_BY_ID.get(channel, _STAFF_BY_ID["wecom"]), {"uid": sender_id}).first()
+    staff = _STAFF_BY_ID.get(channel, _STAFF_BY_ID["wecom"]).first(session.connection(), {"uid": sender_id})
     if staff is None or not staff.active:
         return Actor.guest(sender_id, channel)
     try:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.actor import Actor
 from crm_core.errors import Ambiguous, NotFound
+from crm_core.hot_reads import HotRead
 from crm_core.models import Customer
 from crm_core.permissions import ScopeShape, customer_scope, note_visible, scope_of, shape_scope
 
@@ -101,9 +101,10 @@ def resolve_customer(session: Session, actor: Actor, text: str) -> Customer:
 
 
 @lru_cache(maxsize=8)
-def _exact_statement(shape: ScopeShape) -> Select[Any]:
+def _exact_statement(shape: ScopeShape) -> HotRead:
     text = bindparam("text")
-    return select(Customer.id, Customer.ref).where(shape_scope(shape), or_(Customer.name == text, Customer.ref == text)).limit(2)
+    return HotRead(select(Customer.id, Customer.ref).where(shape_scope(shape), or_(Customer.name == text, Customer.ref == text))
+                   .limit(2))
 
 
 def resolve_customer_ref(session: Session, actor: Actor, text: str) -> str:
@@ -114,7 +115,7 @@ def resolve_customer_ref(session: Session, actor: Actor, text: str) -> str:
     if query:
         session.flush()
         shape, params = scope_of(actor)
-        rows = session.connection().execute(_exact_statement(shape), {**params, "text": query}).all()
+        rows = _exact_statement(shape).rows(session.connection(), {**params, "text": query})
         if len(rows) == 1:
             note_visible(session, actor, rows[0].id)
             return rows[0].ref or f"#{rows[0].id}"

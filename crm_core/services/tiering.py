@@ -36,6 +36,7 @@ from config import Settings, get_settings
 from config.vocab import load
 from crm_core import audit
 from crm_core.actor import Actor
+from crm_core.hot_reads import HotRead
 from crm_core.models import Case, Contract, Customer, Project, Staff, TierAssessment, TierChange, utcnow
 from crm_core.permissions import Cap, can
 from crm_core.services import notify
@@ -116,8 +117,8 @@ _THEIR_PROJECTS = _ALL_PROJECTS.where(Project.customer_id.in_(_IDS))
 class _ContractReads(NamedTuple):
     every: Any  # all counted contracts
     of_some: Any  # those of customers ``ids``
-    of_one: Any  # those of customer ``cid``
-    window: Any  # those whose day (signing, else start, else entry) can fall after ``since``
+    of_one: HotRead  # those of customer ``cid``
+    window: HotRead  # those whose day (signing, else start, else entry) can fall after ``since``
 
 
 @lru_cache(maxsize=4)
@@ -128,10 +129,10 @@ def _contract_reads(excluded: tuple[str, ...]) -> _ContractReads:
     every = select(*_CONTRACT_COLUMNS).where(counted)
     since = bindparam("since")
     return _ContractReads(
-        every, every.where(Contract.customer_id.in_(_IDS)), every.where(Contract.customer_id == bindparam("cid")),
-        every.where(or_(Contract.signed_at > since, and_(Contract.signed_at.is_(None), Contract.start > since),
-                        and_(Contract.signed_at.is_(None), Contract.start.is_(None),
-                             Contract.created_at >= bindparam("entered")))))
+        every, every.where(Contract.customer_id.in_(_IDS)), HotRead(every.where(Contract.customer_id == bindparam("cid"))),
+        HotRead(every.where(or_(Contract.signed_at > since, and_(Contract.signed_at.is_(None), Contract.start > since),
+                                and_(Contract.signed_at.is_(None), Contract.start.is_(None),
+                                     Contract.created_at >= bindparam("entered"))))))
 
 
 def _window(today: date) -> tuple[date, date]:
@@ -143,7 +144,7 @@ def _window(today: date) -> tuple[date, date]:
 
 def _window_total(conn: Any, reads: _ContractReads, since: date, today: date) -> Decimal:
     entered = datetime.combine(since - timedelta(days=1), datetime.min.time(), UTC)  # a day of slack for zones
-    return sum((c.amount for c in conn.execute(reads.window, {"since": since, "entered": entered})
+    return sum((c.amount for c in reads.window.rows(conn, {"since": since, "entered": entered})
                 if since < _contract_day(c) <= today), Decimal(0))
 
 
@@ -188,7 +189,7 @@ def estimate(session: Session, customer_id: int, known: Facts, today: date) -> t
     session.flush()
     conn = session.connection()
     f = Facts(industry=known.industry, budget_level=known.budget_level, projects=known.projects, first=known.first)
-    for c in conn.execute(reads.of_one, {"cid": customer_id}):
+    for c in reads.of_one.rows(conn, {"cid": customer_id}):
         _count(f, c, since, before, today)
     return f, _window_total(conn, reads, since, today)
 
@@ -328,11 +329,11 @@ class TierView:
     live: bool  # not yet assessed: the reasons were computed just now
 
 
-_ASSESSMENT = select(TierAssessment.tier, TierAssessment.score, TierAssessment.reasons).where(
-    TierAssessment.customer_id == bindparam("cid"))
-_LAST_CHANGE = (select(TierChange.created_at, TierChange.old_tier, TierChange.new_tier, TierChange.source).where(TierChange.customer_id == bindparam("cid"))
+_ASSESSMENT = HotRead(select(TierAssessment.tier, TierAssessment.score, TierAssessment.reasons).where(
+    TierAssessment.customer_id == bindparam("cid")))
+_LAST_CHANGE = HotRead(select(TierChange.created_at, TierChange.old_tier, TierChange.new_tier, TierChange.source).where(TierChange.customer_id == bindparam("cid"))
                 .order_by(TierChange.created_at.desc(), TierChange.id.desc()).limit(1))
-_SAME_INDUSTRY_CASES = (select(Case.title, Case.client, Case.metrics_norm, Case.year)
+_SAME_INDUSTRY_CASES = HotRead(select(Case.title, Case.client, Case.metrics_norm, Case.year)
                         .where(Case.industry == bindparam("industry")).limit(500))
 
 
@@ -345,7 +346,7 @@ def view_of(session: Session, customer_id: int, tier: str | None, tier_source: s
     cid = {"cid": customer_id}
     session.flush()
     conn = session.connection()
-    row = conn.execute(_ASSESSMENT, cid).first() if stored == "read" else stored
+    row = _ASSESSMENT.first(conn, cid) if stored == "read" else stored
     live = row is None
     if row is None:
         if known is not None:
@@ -357,7 +358,7 @@ def view_of(session: Session, customer_id: int, tier: str | None, tier_source: s
         model_tier, score, reasons = (result.tier, result.score, result.reasons) if result else (None, None, [])
     else:
         model_tier, score, reasons = row[0], row[1], list(row[2] or [])
-    last = conn.execute(_LAST_CHANGE, cid).first()
+    last = _LAST_CHANGE.first(conn, cid)
     return TierView(tier=tier, source=tier_source, model_tier=model_tier, score=score,
                     reasons=reasons, playbook=playbook(tier), last_change=last, live=live)
 
@@ -373,5 +374,5 @@ def recommended_case_titles(session: Session, actor: Actor, industry: str | None
         norm = row.metrics_norm or {}
         return (-float(norm.get("cvr") or 0), -float(norm.get("roi") or 0), -(row.year or 0))
 
-    rows = sorted(session.connection().execute(_SAME_INDUSTRY_CASES, {"industry": industry}), key=key)
+    rows = sorted(_SAME_INDUSTRY_CASES.rows(session.connection(), {"industry": industry}), key=key)
     return [(row.title, row.client) for row in rows[:n]]
