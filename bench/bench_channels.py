@@ -167,11 +167,16 @@ class Result:
     late: int
     wrong: int
     server_cpu: float = float("nan")  # seconds of CPU the server process used during the run
+    loop_cpu: float = float("nan")  # of which its main thread's (the event loop: HTTP, crypto, XML)
 
     @property
     def cpu_ms(self) -> float:
         """Server CPU per request: what the endpoint costs, whatever else the machine is doing."""
         return 1000 * self.server_cpu / len(self.latencies)
+
+    @property
+    def loop_ms(self) -> float:
+        return 1000 * self.loop_cpu / len(self.latencies)
 
     def pct(self, p: float) -> float:
         return float(np.percentile(np.asarray(self.latencies), p)) * 1000
@@ -232,6 +237,15 @@ def cpu_seconds(pid: int | None) -> float:
     return sum(stats[p][1] for p in tree)
 
 
+def main_thread_seconds(pid: int | None) -> float:
+    """CPU seconds of a process's main thread (the server's event loop; one process only), or NaN."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int | None = None) -> Result:
     lanes = [requests[i::concurrency] for i in range(concurrency)]
     latencies: list[list[float]] = [[] for _ in lanes]
@@ -254,15 +268,16 @@ def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int 
     for t in threads:
         t.start()
     start_gate.wait()
-    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    cpu0, loop0, t0 = cpu_seconds(pid), main_thread_seconds(pid), time.perf_counter()
     for t in threads:
         t.join()
-    wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    wall, cpu, loop = time.perf_counter() - t0, cpu_seconds(pid) - cpu0, main_thread_seconds(pid) - loop0
     counts = {"ok": 0, "late": 0, "wrong": 0}
     for lane, reqs in zip(outcomes, lanes, strict=True):
         for answer, req in zip(lane, reqs, strict=True):
             counts["wrong" if answer == "\x00" else check(answer.encode("latin-1"), req.expect)] += 1
-    return Result(name, [x for lane in latencies for x in lane], wall, counts["ok"], counts["late"], counts["wrong"], cpu)
+    return Result(name, [x for lane in latencies for x in lane], wall, counts["ok"], counts["late"], counts["wrong"], cpu,
+                  loop)
 
 
 def paced(base: str, name: str, requests: list[Call], rate: float, seed: int = 5) -> Result:
@@ -386,7 +401,7 @@ def main() -> None:
             calm = paced(base, name, make(args.paced_requests), args.rate)
             results.append((full, calm))
             print(f"{name:14} saturated: p50 {full.pct(50):6.1f} ms  p99 {full.pct(99):6.1f} ms  "
-                  f"{full.throughput:7.1f} req/s  server CPU {full.cpu_ms:5.2f} ms/req  ok {full.ok} late {full.late} "
+                  f"{full.throughput:7.1f} req/s  server CPU {full.cpu_ms:5.2f} ms/req (event loop {full.loop_ms:.2f})  ok {full.ok} late {full.late} "
                   f"wrong {full.wrong} | at {args.rate:g}/s: p50 {calm.pct(50):5.1f} ms  p99 {calm.pct(99):5.1f} ms  "
                   f"ok {calm.ok} late {calm.late} wrong {calm.wrong}", flush=True)
     finally:
@@ -409,12 +424,13 @@ def _record(results: list[tuple[Result, Result]], counts: dict[str, int], args: 
     from bench.record import load_average, record_section
 
     bare = results[0][0]
+    processes = "one process" if args.workers == 1 else f"{args.workers} processes"
     engine = "SQLite (WAL)" if url.startswith("sqlite") else url.split("://", 1)[0]
     lines = [SUBSECTION, "",
              f"`python -m bench.bench_channels --customers {args.customers} --requests {args.requests} "
              f"--concurrency {args.concurrency} --rate {args.rate:g}` — encrypted WeCom app callbacks (signed, "
-             f"AES-256-CBC, a new MsgId each) from one load generator (httpx) to one `crmbot serve`-style uvicorn "
-             f"process on the same machine, {engine}, outbox worker and push jobs off. Data: {counts['customers']:,} customers, "
+             f"AES-256-CBC, a new MsgId each) from one load generator (httpx) to `crmbot serve`-style uvicorn "
+             f"({processes}) on the same machine, {engine}, outbox worker and push jobs off. Data: {counts['customers']:,} customers, "
              f"{counts['staff']} staff, {counts['contacts']:,} contacts, {counts['projects']:,} projects, "
              f"{counts['opportunities']:,} opportunities (Core bulk inserts, {gen_seconds:.1f} s). Every answer is "
              "decrypted, its signature checked and its content compared.",
@@ -425,14 +441,15 @@ def _record(results: list[tuple[Result, Result]], counts: dict[str, int], args: 
              f"- *paced*: {args.paced_requests} requests sent at {args.rate:g} per second on average (Poisson "
              "arrivals, open loop over open connections), latency from send to answer.",
              "",
-             "| endpoint | saturated p50 ms | p95 | p99 | req/s | vs bare | server CPU ms/req | paced p50 ms | "
-             "paced p99 ms | passive answers |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| endpoint | saturated p50 ms | p95 | p99 | req/s | vs bare | server CPU ms/req | of which event loop | "
+             "paced p50 ms | paced p99 ms | passive answers |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for full, calm in results:
         ratio = "—" if full is bare else f"{100 * full.throughput / bare.throughput:.0f} %"
         label = "bare (verify, decrypt, encrypt)" if full is bare else f"`{full.name}`"
+        loop = f"{full.loop_ms:.2f}" if args.workers == 1 else "—"
         lines.append(f"| {label} | {full.pct(50):.1f} | {full.pct(95):.1f} | {full.pct(99):.1f} | "
-                     f"{full.throughput:.0f} | {ratio} | {full.cpu_ms:.2f} | {calm.pct(50):.1f} | {calm.pct(99):.1f} | "
+                     f"{full.throughput:.0f} | {ratio} | {full.cpu_ms:.2f} | {loop} | {calm.pct(50):.1f} | {calm.pct(99):.1f} | "
                      f"{full.ok + calm.ok}/{len(full.latencies) + len(calm.latencies)} |")
     lines += ["", f"Machine: {os.cpu_count()} CPUs shared with other work (load {load_average()}), "
               f"{datetime.now(UTC).isoformat(timespec='seconds')}. "
