@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -22,7 +23,16 @@ def alembic_config(db: Database) -> Config:
 
 
 def head_revision(db: Database) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+    return _shipped_head()
+
+
+@cache
+def _shipped_head() -> str | None:
+    """The newest migration shipped with this code: read once per process (parsing every script took
+    ~12 ms, on each /healthz a load balancer sends)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def current_revision(db: Database) -> str | None:
