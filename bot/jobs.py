@@ -30,7 +30,7 @@ from crm_core.actor import Actor
 from crm_core.db import Database, refresh_statistics
 from crm_core.models import ChatBinding, RiskScore, utcnow
 from crm_core.risk.scoring import score_all
-from crm_core.services import etiquette, job_leases, outbox, outbox_bulk, push_ledger, reminders
+from crm_core.services import etiquette, job_leases, notify, outbox, outbox_bulk, push_ledger, reminders
 from crm_core.services.push_ledger import CAPPED, SENT, Claim
 from crm_core.services.reminders import Group, Notice, Person, Recipient
 from handlers.pushes import Rendered, held_only, render
@@ -85,13 +85,13 @@ class JobResult:
 
 
 def person_address(person: Person, settings: Settings) -> WeComAppUser | DingTalkConversation | ConsoleChat:
-    """A colleague's 1:1 chat with the bot: the WeCom app, else the DingTalk robot, else the web console."""
-    if settings.wecom_corp_id and settings.wecom_secret and person.wecom_userid:
-        return WeComAppUser(person.wecom_userid)
-    if settings.dingtalk_app_key and settings.dingtalk_app_secret and person.dingtalk_userid:
-        return DingTalkConversation(f"dm:{person.dingtalk_userid}", "1", settings.dingtalk_app_key,
-                                    sender_staff_id=person.dingtalk_userid)
-    return ConsoleChat(f"dm:{person.wecom_userid or person.dingtalk_userid or person.key}")
+    """A colleague's 1:1 chat with the bot (``notify.personal_route``, as for every personal message)."""
+    route, who = notify.personal_route(settings, person.wecom_userid, person.dingtalk_userid, person.key)
+    if route == "wecom_app":
+        return WeComAppUser(who)
+    if route == "dingtalk":
+        return DingTalkConversation(f"dm:{who}", "1", settings.dingtalk_app_key, sender_staff_id=who)
+    return ConsoleChat(f"dm:{who}")
 
 
 class JobRunner:
