@@ -89,12 +89,6 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime |
     return rows
 
 
-def enqueue_many(session: Session, batches: Sequence[tuple[Sequence[NewMessage], datetime | None]], *,
-                 now: datetime | None = None) -> list[list[OutboxMessage]]:
-    """Several replies at once, each a (messages, hold_until) pair stored as by ``enqueue``."""
-    return [enqueue(session, messages, now=now, hold_until=hold_until) for messages, hold_until in batches]
-
-
 def _due(now: datetime) -> Any:
     before = aliased(OutboxMessage)
     predecessor_open = exists().where(before.id == OutboxMessage.after_id, before.status.not_in(SETTLED))
