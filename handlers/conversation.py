@@ -191,10 +191,12 @@ def _not_found(intent: str, slot: str, name: str) -> Reply:
 def _run_understood(ctx: Context, conv: Conversation, u: Understanding) -> Reply:
     intent = u.intent
     if intent is None:
-        if ctx.actor.is_external and _QUESTION.search(u.text) and not _GREETING.fullmatch(u.text.strip()):
-            # a client's question is a service question: the knowledge base answers, or a ticket opens
-            return perform(ctx, conv, "kb.ask", {"query": u.text.strip()}, confirmed=True)
         top = u.route.ranked[0][0] if u.route is not None and u.route.ranked else None
+        if ctx.actor.is_external and not _GREETING.fullmatch(u.text.strip()) \
+                and (_QUESTION.search(u.text) or (top != CHITCHAT and len(u.text.strip()) >= 4)):
+            # what a client writes is a service question, asked or not ("海外投放的税务备案"): the knowledge
+            # base answers, or a ticket opens; asking them to pick "问知识库" from a list of one helps nobody
+            return perform(ctx, conv, "kb.ask", {"query": u.text.strip()}, confirmed=True)
         return _chitchat(u.text) if top == CHITCHAT else _unsure(ctx, conv, u)
     if intent in ("confirm", "cancel"):
         return answer_pending(ctx, intent)

@@ -41,3 +41,17 @@ def test_answerable_client_question_tells_nobody(db: Database):
     with db.session() as s:
         assert s.scalars(select(Ticket)).first() is None
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("kb.unanswered:%"))).first() is None
+
+
+def test_a_client_statement_without_a_question_mark_is_still_a_service_question(db: Database):
+    """A client writes "海外投放的税务备案", not "…怎么办？": the knowledge base answers it, and nobody asks
+    them to pick "问知识库" from a list of one. A greeting stays small talk."""
+    with db.unit_of_work() as s:
+        build_world(s)
+    import_eval(db, ("kb",))
+    reply = send(db, "境外公司合作的发票和税务备案", sender="wm_client_1", external=True, now=ASKED).plain()
+    assert "你是想" not in reply and "【" in reply, reply  # an article's passage under its title
+    with db.session() as s:
+        assert s.scalars(select(Ticket)).first() is None
+    greeting = send(db, "你好", sender="wm_client_1", external=True, now=ASKED).plain()
+    assert "工单" not in greeting and "你是想" not in greeting
