@@ -12,13 +12,23 @@
    If the budget runs out first, the callback answers empty at once and every row goes to the
    outbox worker (the channel's send API). A small handshake decides which of the two happens, so a
    reply is never both answered and queued, nor neither.
+
+The event loop does not go on reading other requests while a handler starts: it blocks on the
+handler for up to ``HANDLER_EXCLUSIVE_MS`` (the handler slot's own grace, ``bot/handler_slot.py``; 0.1 s
+at most), and only a handler still running then is awaited asynchronously. Most messages are answered within that
+wait, so the loop thread and the handler thread never run at the same time and never trade the GIL:
+they did at every socket and database call, and those hand-overs cost more CPU than the handler
+itself (a ``/客户`` callback's server CPU 3.0 → 1.7 ms, docs/benchmarks.md, "Channels"). Requests that
+arrive meanwhile wait in the socket's buffer, as they would wait for the slot anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +47,7 @@ from handlers.pipeline import handle
 from handlers.reply import Reply
 
 log = logging.getLogger("crmbot.inbound")
+LOOP_WAIT_CAP = 0.1  # seconds the event loop blocks on a handler at most, whatever HANDLER_EXCLUSIVE_MS says
 APOLOGY = "抱歉，处理这条消息时出了点问题，请稍后再试；如果一直这样，请联系管理员。"
 
 # How many leading rows of a reply the callback can carry in its own response (0: none).
@@ -149,13 +160,18 @@ class InboundRunner:
         """Handle one delivery of a message from an async callback. With ``passive``, wait up to
         ``budget`` seconds for a reply the callback can answer with; without, give the reply that long
         a head start and answer (the reply goes through the outbox either way)."""
-        loop = asyncio.get_running_loop()
         handoff = Handoff() if passive is not None else None
-        future = loop.run_in_executor(self.executor, lambda: self.process(
-            message, dedupe_channel, key, address, passive=passive, handoff=handoff, answer=answer))
+        started = time.monotonic()
+        work = self.executor.submit(self.process, message, dedupe_channel, key, address, passive=passive,
+                                    handoff=handoff, answer=answer)
         wait = self.settings.wecom_reply_budget_seconds if budget is None else budget
+        try:  # the event loop itself waits, for the first moments: see the module docstring
+            return work.result(timeout=min(self.slot.exclusive_for, LOOP_WAIT_CAP, wait))
+        except concurrent.futures.TimeoutError:
+            pass
+        future = asyncio.wrap_future(work)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), wait)
+            return await asyncio.wait_for(asyncio.shield(future), max(0.0, wait - (time.monotonic() - started)))
         except TimeoutError:
             if handoff is None or handoff.give_up():
                 log.info("%s %s not ready within %.3f s: answered empty, the reply goes through the outbox",
