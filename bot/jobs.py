@@ -147,9 +147,13 @@ class JobRunner:
         churn_after: int | None = None
         try:
             if name == "churn_risk":
-                run = score_all(writer, SYSTEM, now, self.settings.tz, threshold=self.settings.churn_alert_threshold,
-                                min_labels=self.settings.churn_model_min_labels,
-                                rescore_days=self.settings.churn_rescore_days, commit=writer.commit)
+                scan = _job_session(self.db)  # whole-table feature reads, streamed while the writer commits per block
+                try:
+                    run = score_all(writer, SYSTEM, now, self.settings.tz, threshold=self.settings.churn_alert_threshold,
+                                    min_labels=self.settings.churn_model_min_labels,
+                                    rescore_days=self.settings.churn_rescore_days, commit=writer.commit, reader=scan)
+                finally:
+                    scan.close()
                 writer.commit()
                 churn_after = self._told_through(writer, name)
                 result.extra = {"scored": run.scored, "insufficient": run.insufficient, "crossed": run.crossed,

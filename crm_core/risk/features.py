@@ -2,20 +2,25 @@
 
 Set-based: one aggregate query per source table for a whole chunk of customers (an id range for the
 nightly pass — index range scans — or an id list for training), grouped in the database so that a
-chunk returns about one row per customer and table. A value is ``None`` when the data to judge it
-does not exist: "no proposals" is not "proposals were opened".
+chunk returns about one row per customer and table. When a run scores most customers (the first
+pass), ``FeatureStream`` reads each table once instead: the same aggregates over the whole table,
+ordered by customer and streamed, taken block by block — a scan per table rather than an index probe
+per row and block (customers' rows are spread over the whole table, so 20 blocks read it 20 times).
+A value is ``None`` when the data to judge it does not exist: "no proposals" is not "proposals were opened".
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Date, Select, and_, case, cast, func, literal, or_, select, text, true
 from sqlalchemy import extract as sql_extract
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from crm_core.models import (
     OPEN_STAGES,
@@ -49,7 +54,7 @@ LAST_PROPOSALS = 3
 RENEWAL_WINDOW_DAYS = 60
 COMPLAINT_WORDS = ("投诉", "不满", "索赔")
 
-Scope = tuple[int, int] | Sequence[int]  # an id range (inclusive) or a list of ids
+Scope = tuple[int, int] | Sequence[int] | None  # an id range (inclusive), a list of ids, or None: every customer
 
 
 @dataclass
@@ -75,11 +80,34 @@ def _trend(recent: float, before: float) -> float | None:
     return (recent - before) / before
 
 
+class _Scan(FunctionElement[Any]):
+    """An expression SQLite must not answer from an index (rendered ``+x``, its documented way to say so); the
+    whole-table aggregates scan and sort instead of walking an index and seeking every row by rowid."""
+
+    inherit_cache = True
+    name = "scan"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Scan)
+def _scan_default(element: _Scan, compiler: Any, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)  # type: ignore[no-any-return]
+
+
+@compiles(_Scan, "sqlite")
+def _scan_sqlite(element: _Scan, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(next(iter(element.clauses)), **kw)
+
+
 class _Sql:
     """The few expressions SQLite and PostgreSQL spell differently."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, whole: bool = False) -> None:
         self.pg = session.get_bind().dialect.name == "postgresql"
+        self.whole = whole  # every customer at once: scan the tables, group, order by customer
 
     def days(self, later: Any, earlier: Any, *, dates: bool = True) -> Any:
         if not self.pg:
@@ -89,11 +117,50 @@ class _Sql:
     def day_of(self, moment: Any) -> Any:
         return cast(moment, Date) if self.pg else func.date(moment)
 
+    def scan(self, column: Any) -> Any:
+        """``column``, which in a whole-table query must not steer SQLite to an index."""
+        return _Scan(column) if self.whole and not self.pg else column
+
 
 def _within(column: Any, scope: Scope) -> Any:
+    if scope is None:
+        return true()
     if isinstance(scope, tuple):
         return column.between(scope[0], scope[1])
     return column.in_(list(scope))
+
+
+def _queries(sql: _Sql, scope: Scope, as_of: date, end: datetime, *, live: bool) -> dict[str, Select[Any]]:
+    """The aggregate queries, by source; each row starts with a customer id. Whole-table: ordered by it."""
+    q: dict[str, Select[Any]] = {}
+    if not live:
+        q["contact"] = (select(Interaction.customer_id, func.max(Interaction.occurred_at))
+                        .where(_within(Interaction.customer_id, scope), Interaction.occurred_at < end)
+                        .group_by(Interaction.customer_id))
+    q["opened"], q["feedback"] = _proposal_queries(sql, scope, end)
+    q["service"] = _service_query(sql, scope, end)
+    q["payments"] = _payment_query(sql, scope, as_of)
+    q["amounts"], q["ending"], q["projects"], q["pipeline"] = _business_queries(sql, scope, as_of, end)
+    if sql.whole:
+        q = {name: stmt.order_by(stmt.selected_columns[0]) if name != "ending" else stmt for name, stmt in q.items()}
+    return q
+
+
+def _apply(rows: Mapping[str, Iterable[Any]], customers: Sequence[tuple[int, datetime | None]], as_of: date,
+           end: datetime, tz: tzinfo, out: dict[int, Features]) -> None:
+    _contact(rows.get("contact", ()), customers, as_of, end, tz, out)
+    _proposals(rows["opened"], rows["feedback"], out)
+    served = _service(rows["service"], out)
+    served |= _payments(rows["payments"], as_of, out)
+    served |= _business(rows["amounts"], rows["ending"], rows["projects"], rows["pipeline"], as_of, out)
+    for cid in served & out.keys():  # zero tickets only means something for a customer we actually serve
+        f = out[cid]
+        if f.values["tickets_90d"] is None:
+            f.values.update(tickets_90d=0.0, complaints_90d=0.0, sla_breaches=0.0)
+
+
+def _end_of(as_of: date, tz: tzinfo) -> datetime:
+    return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=tz)
 
 
 def extract(session: Session, customers: Sequence[tuple[int, datetime | None]], as_of: date, tz: tzinfo,
@@ -106,30 +173,58 @@ def extract(session: Session, customers: Sequence[tuple[int, datetime | None]], 
     if not out:
         return out
     scope = scope if scope is not None else [cid for cid, _ in customers]
-    end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=tz)
-    sql = _Sql(session)
-    _contact(session, None if live else scope, customers, as_of, end, tz, out)
-    _proposals(session, sql, scope, end, out)
-    served = _service(session, scope, end, out)
-    served |= _payments(session, sql, scope, as_of, out)
-    served |= _business(session, sql, scope, as_of, end, out)
-    for cid in served & out.keys():  # zero tickets only means something for a customer we actually serve
-        f = out[cid]
-        if f.values["tickets_90d"] is None:
-            f.values.update(tickets_90d=0.0, complaints_90d=0.0, sla_breaches=0.0)
+    end = _end_of(as_of, tz)
+    rows = {name: list(session.execute(stmt))
+            for name, stmt in _queries(_Sql(session), scope, as_of, end, live=live).items()}
+    _apply(rows, customers, as_of, end, tz, out)
     return out
 
 
+class _Ordered:
+    """Rows ordered by customer id, taken up to a block's last id."""
 
-def _contact(session: Session, scope: Scope | None, customers: Sequence[tuple[int, datetime | None]], as_of: date,
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self._rows: Iterator[Any] = iter(rows)
+        self._next = next(self._rows, None)
+
+    def take(self, lo: int, hi: int) -> list[Any]:
+        out = []
+        while self._next is not None and self._next[0] <= hi:
+            if self._next[0] >= lo:
+                out.append(self._next)
+            self._next = next(self._rows, None)
+        return out
+
+
+class FeatureStream:
+    """Live features for every customer, block by block in id order, from one streamed whole-table aggregate
+    per source: the same values ``extract(..., live=True)`` gives each block (``reader`` should be a session
+    of its own — its cursors stay open while the caller writes and commits). Memory: a block's rows at a time."""
+
+    def __init__(self, reader: Session, as_of: date, tz: tzinfo, *, batch: int = 5000) -> None:
+        self.as_of, self.tz, self.end = as_of, tz, _end_of(as_of, tz)
+        sql = _Sql(reader, whole=True)
+        if sql.pg:  # whole tables: price pages as the sequential reads they are, and hash in memory, not on disk
+            reader.execute(text("SET LOCAL random_page_cost = 4; SET LOCAL work_mem = '32MB'"))
+        self._sources: dict[str, _Ordered] = {}
+        for name, stmt in _queries(sql, None, as_of, self.end, live=True).items():
+            result = reader.execute(stmt.execution_options(yield_per=batch))
+            self._sources[name] = _Ordered(result)
+
+    def extract(self, customers: Sequence[tuple[int, datetime | None]], lo: int, hi: int) -> dict[int, Features]:
+        """Features of ``customers`` (ids ``lo``–``hi``, in blocks of ascending ids; skipped ids are dropped)."""
+        out = {cid: Features(cid) for cid, _ in customers}
+        rows = {name: source.take(lo, hi) for name, source in self._sources.items()}
+        _apply(rows, customers, self.as_of, self.end, self.tz, out)
+        return out
+
+
+def _contact(rows: Iterable[Any], customers: Sequence[tuple[int, datetime | None]], as_of: date,
              end: datetime, tz: tzinfo, out: dict[int, Features]) -> None:
     last: dict[int, datetime] = {}
-    if scope is not None:
-        for cid, when in session.execute(select(Interaction.customer_id, func.max(Interaction.occurred_at))
-                                         .where(_within(Interaction.customer_id, scope), Interaction.occurred_at < end)
-                                         .group_by(Interaction.customer_id)):
-            if cid in out:
-                last[cid] = when
+    for cid, when in rows:
+        if cid in out:
+            last[cid] = when
     for cid, stamp in customers:  # a contact recorded on the customer without an interaction row
         if stamp is not None and stamp < end and (cid not in last or stamp > last[cid]):
             last[cid] = stamp
@@ -139,22 +234,25 @@ def _contact(session: Session, scope: Scope | None, customers: Sequence[tuple[in
         out[cid].facts["last_contact"] = day.isoformat()
 
 
-def _proposals(session: Session, sql: _Sql, scope: Scope, end: datetime, out: dict[int, Features]) -> None:
+def _proposal_queries(sql: _Sql, scope: Scope, end: datetime) -> tuple[Select[Any], Select[Any]]:
     rank = func.row_number().over(partition_by=Proposal.customer_id,
                                   order_by=(Proposal.created_at.desc(), Proposal.id.desc()))
     latest = (select(Proposal.customer_id.label("cid"), Proposal.id.label("pid"), rank.label("rn"))
               .where(_within(Proposal.customer_id, scope), Proposal.created_at < end).subquery())
-    # "opened" for the last three only, one index probe each: a scalar subquery with LIMIT 1, because PostgreSQL
-    # turns an EXISTS here into a hash of every view joined to every version, once per block
-    opened = (select(literal(1)).select_from(ProposalVersion)
-              .join(ProposalView, ProposalView.version_id == ProposalVersion.id)
-              .where(ProposalVersion.proposal_id == latest.c.pid, ProposalView.viewed_at < end)
-              .limit(1).scalar_subquery()).is_not(None)
-    for cid, n, n_open in session.execute(select(latest.c.cid, func.count(), func.sum(case((opened, 1), else_=0)))
-                                          .where(latest.c.rn <= LAST_PROPOSALS).group_by(latest.c.cid)):
-        if cid in out and n >= 2:  # one unopened proposal is an anecdote, not a rate
-            out[cid].values["proposal_open_rate"] = int(n_open) / int(n)
-            out[cid].facts["proposals"] = [int(n), int(n_open)]
+    if sql.whole:  # every proposal at once: the proposals viewed by then, once, joined to the last three
+        seen = (select(ProposalVersion.proposal_id.label("pid")).join(ProposalView, ProposalView.version_id == ProposalVersion.id)
+                .where(ProposalView.viewed_at < end).group_by(ProposalVersion.proposal_id).subquery())
+        rate = (select(latest.c.cid, func.count(), func.count(seen.c.pid)).outerjoin(seen, seen.c.pid == latest.c.pid)
+                .where(latest.c.rn <= LAST_PROPOSALS).group_by(latest.c.cid))
+    else:
+        # "opened" for the last three only, one index probe each: a scalar subquery with LIMIT 1, because PostgreSQL
+        # turns an EXISTS here into a hash of every view joined to every version, once per block
+        opened = (select(literal(1)).select_from(ProposalVersion)
+                  .join(ProposalView, ProposalView.version_id == ProposalVersion.id)
+                  .where(ProposalVersion.proposal_id == latest.c.pid, ProposalView.viewed_at < end)
+                  .limit(1).scalar_subquery()).is_not(None)
+        rate = (select(latest.c.cid, func.count(), func.sum(case((opened, 1), else_=0)))
+                .where(latest.c.rn <= LAST_PROPOSALS).group_by(latest.c.cid))
     first = (select(Proposal.customer_id.label("cid"), ProposalVersion.created_at.label("sent"),
                     func.min(ProposalAnnotation.created_at).label("answered"))
              .join(ProposalVersion, ProposalVersion.proposal_id == Proposal.id)
@@ -163,22 +261,34 @@ def _proposals(session: Session, sql: _Sql, scope: Scope, end: datetime, out: di
                     ProposalAnnotation.created_at < end)
              .group_by(ProposalVersion.id, Proposal.customer_id, ProposalVersion.created_at).subquery())
     wait = sql.days(first.c.answered, first.c.sent, dates=False)
-    for cid, avg in session.execute(select(first.c.cid, func.avg(wait)).where(first.c.answered >= first.c.sent)
-                                    .group_by(first.c.cid)):
+    feedback = select(first.c.cid, func.avg(wait)).where(first.c.answered >= first.c.sent).group_by(first.c.cid)
+    return rate, feedback
+
+
+def _proposals(rate: Iterable[Any], feedback: Iterable[Any], out: dict[int, Features]) -> None:
+    for cid, n, n_open in rate:
+        if cid in out and n >= 2:  # one unopened proposal is an anecdote, not a rate
+            out[cid].values["proposal_open_rate"] = int(n_open) / int(n)
+            out[cid].facts["proposals"] = [int(n), int(n_open)]
+    for cid, avg in feedback:
         if cid in out and avg is not None:
             out[cid].values["feedback_days"] = round(float(avg), 1)
 
 
-def _service(session: Session, scope: Scope, end: datetime, out: dict[int, Features]) -> set[int]:
+def _service_query(sql: _Sql, scope: Scope, end: datetime) -> Select[Any]:
     since = end - timedelta(days=91)
     recent = Ticket.created_at >= since
     complaint = or_(*(Ticket.category.contains(w) for w in COMPLAINT_WORDS), *(Ticket.title.contains(w) for w in COMPLAINT_WORDS))
     late = and_(or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= end), Ticket.sla_due_at < end)
-    served = set()
-    for cid, n, complaints, breaches in session.execute(
-            select(Ticket.customer_id, func.sum(case((recent, 1), else_=0)),
+    customer = sql.scan(Ticket.customer_id)
+    return (select(customer, func.sum(case((recent, 1), else_=0)),
                    func.sum(case((and_(recent, complaint), 1), else_=0)), func.sum(case((late, 1), else_=0)))
-            .where(_within(Ticket.customer_id, scope), Ticket.created_at < end).group_by(Ticket.customer_id)):
+            .where(_within(Ticket.customer_id, scope), Ticket.created_at < end).group_by(customer))
+
+
+def _service(rows: Iterable[Any], out: dict[int, Features]) -> set[int]:
+    served = set()
+    for cid, n, complaints, breaches in rows:
         if cid not in out:
             continue
         served.add(cid)
@@ -188,18 +298,22 @@ def _service(session: Session, scope: Scope, end: datetime, out: dict[int, Featu
     return served
 
 
-def _payments(session: Session, sql: _Sql, scope: Scope, as_of: date, out: dict[int, Features]) -> set[int]:
+def _payment_query(sql: _Sql, scope: Scope, as_of: date) -> Select[Any]:
     unpaid_then = or_(Payment.paid_at > as_of, and_(Payment.paid_at.is_(None), Payment.status != "已收"))
     overdue = and_(unpaid_then, Payment.due < as_of)
     paid_recently = and_(Payment.paid_at <= as_of, Payment.paid_at >= as_of - timedelta(days=365))
     delay = sql.days(Payment.paid_at, Payment.due)
-    stmt = (select(Contract.customer_id, func.sum(case((overdue, 1), else_=0)), func.min(case((overdue, Payment.due))),
+    customer, due = sql.scan(Contract.customer_id), sql.scan(Payment.due)
+    stmt = (select(customer, func.sum(case((overdue, 1), else_=0)), func.min(case((overdue, Payment.due))),
                    func.avg(case((paid_recently, case((delay > 0, delay), else_=0))))))
-    stmt = (stmt.select_from(Contract).join(Payment, Payment.contract_id == Contract.id)
-            .where(_within(Contract.customer_id, scope), Payment.due <= as_of, Payment.due >= as_of - timedelta(days=730))
-            .group_by(Contract.customer_id))
+    return (stmt.select_from(Contract).join(Payment, Payment.contract_id == Contract.id)
+            .where(_within(Contract.customer_id, scope), due <= as_of, due >= as_of - timedelta(days=730))
+            .group_by(customer))
+
+
+def _payments(rows: Iterable[Any], as_of: date, out: dict[int, Features]) -> set[int]:
     served = set()
-    for cid, n_late, earliest, avg_delay in session.execute(stmt):
+    for cid, n_late, earliest, avg_delay in rows:
         if cid not in out:
             continue
         served.add(cid)
@@ -214,30 +328,39 @@ def _payments(session: Session, sql: _Sql, scope: Scope, as_of: date, out: dict[
     return served
 
 
-def _business(session: Session, sql: _Sql, scope: Scope, as_of: date, end: datetime, out: dict[int, Features]) -> set[int]:
+def _business_queries(sql: _Sql, scope: Scope, as_of: date, end: datetime) -> tuple[Select[Any], ...]:
     year, half = timedelta(days=365), timedelta(days=182)
     begun = func.coalesce(Contract.signed_at, Contract.start)
-    amounts = {cid: (float(a or 0), float(b or 0), last) for cid, a, b, last in session.execute(
-        select(Contract.customer_id, func.sum(case((begun > as_of - year, Contract.amount), else_=0)),
-               func.sum(case((and_(begun <= as_of - year, begun > as_of - 2 * year), Contract.amount), else_=0)),
-               func.max(begun))
-        .where(_within(Contract.customer_id, scope), begun <= as_of).group_by(Contract.customer_id))}
-    ending: dict[int, tuple[str, date]] = {}
-    for cid, title, finish in session.execute(
-            select(Contract.customer_id, Contract.title, Contract.end)
-            .where(_within(Contract.customer_id, scope), begun <= as_of, Contract.end >= as_of,
-                   Contract.end <= as_of + timedelta(days=RENEWAL_WINDOW_DAYS))
-            .order_by(Contract.end)):
-        ending.setdefault(cid, (title, finish))
+    contract_customer = sql.scan(Contract.customer_id)
+    amounts = (select(contract_customer, func.sum(case((begun > as_of - year, Contract.amount), else_=0)),
+                      func.sum(case((and_(begun <= as_of - year, begun > as_of - 2 * year), Contract.amount), else_=0)),
+                      func.max(begun))
+               .where(_within(Contract.customer_id, scope), begun <= as_of).group_by(contract_customer))
+    # per customer the earliest end first (the one a reason names), then the lowest id
+    ending = (select(Contract.customer_id, Contract.title, Contract.end, Contract.id)
+              .where(_within(Contract.customer_id, scope), begun <= as_of, Contract.end >= as_of,
+                     Contract.end <= as_of + timedelta(days=RENEWAL_WINDOW_DAYS))
+              .order_by(*([Contract.customer_id] if sql.whole else []), Contract.end, Contract.id))
     start = func.coalesce(Project.start, sql.day_of(Project.created_at))
-    projects = {cid: (int(a or 0), int(b or 0)) for cid, a, b in session.execute(
-        select(Project.customer_id, func.sum(case((start > as_of - half, 1), else_=0)),
-               func.sum(case((and_(start <= as_of - half, start > as_of - 2 * half), 1), else_=0)))
-        .where(_within(Project.customer_id, scope), start <= as_of).group_by(Project.customer_id))}
-    pipeline = {cid for (cid,) in session.execute(
-        select(Opportunity.customer_id).where(_within(Opportunity.customer_id, scope), Opportunity.created_at < end,
-                                              or_(Opportunity.stage.in_(OPEN_STAGES), Opportunity.closed_at >= end))
-        .distinct())}
+    projects = (select(Project.customer_id, func.sum(case((start > as_of - half, 1), else_=0)),
+                       func.sum(case((and_(start <= as_of - half, start > as_of - 2 * half), 1), else_=0)))
+                .where(_within(Project.customer_id, scope), start <= as_of).group_by(Project.customer_id))
+    opportunity_customer = sql.scan(Opportunity.customer_id)
+    pipeline = (select(opportunity_customer)
+                .where(_within(Opportunity.customer_id, scope), Opportunity.created_at < end,
+                       or_(Opportunity.stage.in_(OPEN_STAGES), Opportunity.closed_at >= end))
+                .group_by(opportunity_customer))
+    return amounts, ending, projects, pipeline
+
+
+def _business(amount_rows: Iterable[Any], ending_rows: Iterable[Any], project_rows: Iterable[Any],
+              pipeline_rows: Iterable[Any], as_of: date, out: dict[int, Features]) -> set[int]:
+    amounts = {cid: (float(a or 0), float(b or 0), last) for cid, a, b, last in amount_rows}
+    ending: dict[int, tuple[str, date]] = {}
+    for cid, title, finish, _ in ending_rows:
+        ending.setdefault(cid, (title, finish))
+    projects = {cid: (int(a or 0), int(b or 0)) for cid, a, b in project_rows}
+    pipeline = {cid for (cid,) in pipeline_rows}
     for cid, (recent, before, last) in amounts.items():
         if cid not in out:
             continue

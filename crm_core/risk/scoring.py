@@ -14,7 +14,7 @@ from crm_core.actor import Actor
 from crm_core.db import refresh_statistics
 from crm_core.models import Customer, CustomerRisk
 from crm_core.risk import history
-from crm_core.risk.features import extract
+from crm_core.risk.features import FeatureStream, extract
 from crm_core.risk.model import CHURNED_STATUSES, ChurnModel, current_model
 from crm_core.risk.rules import rule_score
 from crm_core.services.reminders import require_system
@@ -34,10 +34,14 @@ class ScoringRun:
 
 
 def score_all(session: Session, actor: Actor, now: datetime, tz: ZoneInfo, *, threshold: int, min_labels: int,
-              rescore_days: int = 1, commit: Callable[[], None] | None = None, chunk: int = CHUNK) -> ScoringRun:
+              rescore_days: int = 1, commit: Callable[[], None] | None = None, chunk: int = CHUNK,
+              reader: Session | None = None) -> ScoringRun:
     """Score customers as of ``now``'s local day: those never scored, and the id blocks due today —
     with ``rescore_days`` = N, block b (ids b·chunk … b·chunk + chunk − 1) is due when b ≡ day (mod N),
-    so every customer is re-scored every N days and a run reads 1/N of the data. ``commit`` after each chunk."""
+    so every customer is re-scored every N days and a run reads 1/N of the data. ``commit`` after each chunk.
+    ``reader``: a second session; when at least half the blocks are to be scored (the first run, or
+    ``rescore_days`` = 1), the features come from one scan of each table through it (``FeatureStream``)
+    rather than from index probes block by block."""
     require_system(actor)
     now = now.astimezone(tz)
     as_of: date = now.date()
@@ -51,7 +55,9 @@ def score_all(session: Session, actor: Actor, now: datetime, tz: ZoneInfo, *, th
     for (cid,) in session.execute(select(Customer.id).outerjoin(CustomerRisk, CustomerRisk.customer_id == Customer.id)
                                   .where(current, CustomerRisk.customer_id.is_(None))):
         unscored.setdefault(cid // chunk, []).append(cid)
-    for block in sorted(due | set(unscored)):
+    blocks = sorted(due | set(unscored))
+    stream = FeatureStream(reader, as_of, tz, batch=chunk) if reader is not None and 2 * len(blocks) > top // chunk else None
+    for block in blocks:
         lo, hi = block * chunk, block * chunk + chunk - 1
         stmt = select(Customer.id, Customer.last_contact_at).where(current).order_by(Customer.id)
         if block in due or len(unscored[block]) * 4 >= chunk:
@@ -62,7 +68,8 @@ def score_all(session: Session, actor: Actor, now: datetime, tz: ZoneInfo, *, th
             rows = list(session.execute(stmt.where(Customer.id.in_(scope))))
         if not rows:
             continue
-        feats = extract(session, [(r[0], r[1]) for r in rows], as_of, tz, scope, live=True)
+        customers = [(r[0], r[1]) for r in rows]
+        feats = stream.extract(customers, lo, hi) if stream else extract(session, customers, as_of, tz, scope, live=True)
         scored = {cid: (model.score(f) if model else rule_score(f)) for cid, f in feats.items()}
         run.customers += len(rows)
         run.insufficient += sum(1 for s in scored.values() if s.score is None)
