@@ -235,7 +235,7 @@ def _contact(rows: Iterable[Any], customers: Sequence[tuple[int, datetime | None
 
 
 def _proposal_queries(sql: _Sql, scope: Scope, end: datetime) -> tuple[Select[Any], Select[Any]]:
-    rank = func.row_number().over(partition_by=Proposal.customer_id,
+    rank = func.row_number().over(partition_by=sql.scan(Proposal.customer_id),
                                   order_by=(Proposal.created_at.desc(), Proposal.id.desc()))
     latest = (select(Proposal.customer_id.label("cid"), Proposal.id.label("pid"), rank.label("rn"))
               .where(_within(Proposal.customer_id, scope), Proposal.created_at < end).subquery())
@@ -306,7 +306,8 @@ def _payment_query(sql: _Sql, scope: Scope, as_of: date) -> Select[Any]:
     customer, due = sql.scan(Contract.customer_id), sql.scan(Payment.due)
     stmt = (select(customer, func.sum(case((overdue, 1), else_=0)), func.min(case((overdue, Payment.due))),
                    func.avg(case((paid_recently, case((delay > 0, delay), else_=0))))))
-    return (stmt.select_from(Contract).join(Payment, Payment.contract_id == Contract.id)
+    # whole table: every instalment in storage order, each with its contract by primary key
+    return (stmt.select_from(Contract).join(Payment, sql.scan(Payment.contract_id) == Contract.id)
             .where(_within(Contract.customer_id, scope), due <= as_of, due >= as_of - timedelta(days=730))
             .group_by(customer))
 
@@ -340,7 +341,7 @@ def _business_queries(sql: _Sql, scope: Scope, as_of: date, end: datetime) -> tu
     ending = (select(Contract.customer_id, Contract.title, Contract.end, Contract.id)
               .where(_within(Contract.customer_id, scope), begun <= as_of, Contract.end >= as_of,
                      Contract.end <= as_of + timedelta(days=RENEWAL_WINDOW_DAYS))
-              .order_by(*([Contract.customer_id] if sql.whole else []), Contract.end, Contract.id))
+              .order_by(*([sql.scan(Contract.customer_id)] if sql.whole else []), Contract.end, Contract.id))
     start = func.coalesce(Project.start, sql.day_of(Project.created_at))
     projects = (select(Project.customer_id, func.sum(case((start > as_of - half, 1), else_=0)),
                        func.sum(case((and_(start <= as_of - half, start > as_of - 2 * half), 1), else_=0)))
