@@ -86,7 +86,7 @@ def labelled_samples(session: Session, as_of: date) -> list[tuple[int, date, int
         .join(Customer, Customer.id == Contract.customer_id)
         .where(Contract.end.is_not(None), Contract.end <= latest_end,
                Contract.end >= as_of - timedelta(days=365 * HISTORY_YEARS))
-        .order_by(Contract.end.desc()).limit(MAX_SAMPLES)))
+        .order_by(Contract.end.desc(), Contract.id.desc()).limit(MAX_SAMPLES)))  # ties at the limit: the same on every engine
     starts: dict[int, list[tuple[int, date]]] = defaultdict(list)
     customer_ids = sorted({r.customer_id for r in ended})
     for i in range(0, len(customer_ids), 1000):
