@@ -14,10 +14,9 @@ expanded once. Anything else is refused when the statement is first planned.
 
 from __future__ import annotations
 
-import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select
@@ -33,8 +32,8 @@ class _Plan:
     row: Any  # namedtuple class with the statement's result keys
     types: list[Any]  # the result columns' SQLAlchemy types
     dialect: Dialect
-    results: list[Callable[[Any], Any] | None] | None = None  # per column, known after the first run
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # per column, known after the first run; empty when no column needs converting
+    results: list[Callable[[Any], Any] | None] | None = None
 
 
 class HotRead:
@@ -60,10 +59,9 @@ class HotRead:
         finally:
             cursor.close()
         make, results = plan.row._make, plan.results
-        if not any(results):  # type: ignore[arg-type]
+        if not results:
             return [make(r) for r in raw]
-        return [make([v if p is None or v is None else p(v) for p, v in zip(results, r, strict=True)])  # type: ignore[arg-type]
-                for r in raw]
+        return [make([v if p is None or v is None else p(v) for p, v in zip(results, r, strict=True)]) for r in raw]
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         found = self.rows(conn, params)
@@ -108,6 +106,6 @@ class HotRead:
         """Result processors as SQLAlchemy picks them: by column type and the driver's column type code."""
         if len(description) != len(plan.types):
             raise ValueError("HotRead: the driver returned other columns than the statement selects")
-        with plan.lock:
-            plan.results = [type_._cached_result_processor(plan.dialect, column[1])
-                            for type_, column in zip(plan.types, description, strict=True)]
+        processors = [type_._cached_result_processor(plan.dialect, column[1])
+                      for type_, column in zip(plan.types, description, strict=True)]
+        plan.results = processors if any(processors) else []
