@@ -21,6 +21,7 @@ the round trip at the client; throughput is answered requests per second of wall
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import queue
 import random
@@ -175,8 +176,9 @@ class Result:
         return 1000 * self.server_cpu / len(self.latencies)
 
     @property
-    def loop_ms(self) -> float:
-        return 1000 * self.loop_cpu / len(self.latencies)
+    def loop_ms(self) -> str:
+        """The event loop's share of the server CPU per request, or "—" when it was not measured."""
+        return "—" if math.isnan(self.loop_cpu) else f"{1000 * self.loop_cpu / len(self.latencies):.2f}"
 
     def pct(self, p: float) -> float:
         return float(np.percentile(np.asarray(self.latencies), p)) * 1000
@@ -246,7 +248,8 @@ def main_thread_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int | None = None) -> Result:
+def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int | None = None,
+         single_process: bool = True) -> Result:
     lanes = [requests[i::concurrency] for i in range(concurrency)]
     latencies: list[list[float]] = [[] for _ in lanes]
     outcomes: list[list[str]] = [[] for _ in lanes]
@@ -268,10 +271,11 @@ def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int 
     for t in threads:
         t.start()
     start_gate.wait()
-    cpu0, loop0, t0 = cpu_seconds(pid), main_thread_seconds(pid), time.perf_counter()
+    loop_pid = pid if single_process else None  # with workers, the main thread is the supervisor's
+    cpu0, loop0, t0 = cpu_seconds(pid), main_thread_seconds(loop_pid), time.perf_counter()
     for t in threads:
         t.join()
-    wall, cpu, loop = time.perf_counter() - t0, cpu_seconds(pid) - cpu0, main_thread_seconds(pid) - loop0
+    wall, cpu, loop = time.perf_counter() - t0, cpu_seconds(pid) - cpu0, main_thread_seconds(loop_pid) - loop0
     counts = {"ok": 0, "late": 0, "wrong": 0}
     for lane, reqs in zip(outcomes, lanes, strict=True):
         for answer, req in zip(lane, reqs, strict=True):
@@ -397,11 +401,12 @@ def main() -> None:
             if name not in wanted:
                 continue
             load(base, name, make(args.warmup), args.concurrency)
-            full = load(base, name, make(args.requests), args.concurrency, None if args.profile else server.pid)
+            full = load(base, name, make(args.requests), args.concurrency, None if args.profile else server.pid,
+                        single_process=args.workers == 1)
             calm = paced(base, name, make(args.paced_requests), args.rate)
             results.append((full, calm))
             print(f"{name:14} saturated: p50 {full.pct(50):6.1f} ms  p99 {full.pct(99):6.1f} ms  "
-                  f"{full.throughput:7.1f} req/s  server CPU {full.cpu_ms:5.2f} ms/req (event loop {full.loop_ms:.2f})  ok {full.ok} late {full.late} "
+                  f"{full.throughput:7.1f} req/s  server CPU {full.cpu_ms:5.2f} ms/req (event loop {full.loop_ms})  ok {full.ok} late {full.late} "
                   f"wrong {full.wrong} | at {args.rate:g}/s: p50 {calm.pct(50):5.1f} ms  p99 {calm.pct(99):5.1f} ms  "
                   f"ok {calm.ok} late {calm.late} wrong {calm.wrong}", flush=True)
     finally:
@@ -447,9 +452,8 @@ def _record(results: list[tuple[Result, Result]], counts: dict[str, int], args: 
     for full, calm in results:
         ratio = "—" if full is bare else f"{100 * full.throughput / bare.throughput:.0f} %"
         label = "bare (verify, decrypt, encrypt)" if full is bare else f"`{full.name}`"
-        loop = f"{full.loop_ms:.2f}" if args.workers == 1 else "—"
         lines.append(f"| {label} | {full.pct(50):.1f} | {full.pct(95):.1f} | {full.pct(99):.1f} | "
-                     f"{full.throughput:.0f} | {ratio} | {full.cpu_ms:.2f} | {loop} | {calm.pct(50):.1f} | {calm.pct(99):.1f} | "
+                     f"{full.throughput:.0f} | {ratio} | {full.cpu_ms:.2f} | {full.loop_ms} | {calm.pct(50):.1f} | {calm.pct(99):.1f} | "
                      f"{full.ok + calm.ok}/{len(full.latencies) + len(calm.latencies)} |")
     lines += ["", f"Machine: {os.cpu_count()} CPUs shared with other work (load {load_average()}), "
               f"{datetime.now(UTC).isoformat(timespec='seconds')}. "
