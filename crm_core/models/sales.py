@@ -131,6 +131,9 @@ class Contract(IdMixin, RefMixin, TimestampMixin, Base):
     owner: Mapped[Staff | None] = relationship()
     payments: Mapped[list[Payment]] = relationship(back_populates="contract", order_by="Payment.due")
 
+    # the churn model's labelled samples are the contracts that ended most recently
+    __table_args__ = (Index("ix_contracts_end", "end"),)
+
 
 class Payment(IdMixin, RefMixin, TimestampMixin, Base):
     """One instalment of a contract's payment plan."""
