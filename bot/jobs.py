@@ -28,7 +28,7 @@ from bot.delivery.pushes import address_for
 from config import Settings
 from crm_core.actor import Actor
 from crm_core.db import Database, refresh_statistics
-from crm_core.models import ChatBinding, RiskScore, utcnow
+from crm_core.models import ChatBinding, PushRecord, RiskScore, utcnow
 from crm_core.risk.scoring import score_all
 from crm_core.services import etiquette, job_leases, notify, outbox, outbox_bulk, push_ledger, reminders
 from crm_core.services.push_ledger import CAPPED, SENT, Claim
@@ -151,16 +151,19 @@ class JobRunner:
                 try:
                     run = score_all(writer, SYSTEM, now, self.settings.tz, threshold=self.settings.churn_alert_threshold,
                                     min_labels=self.settings.churn_model_min_labels,
-                                    rescore_days=self.settings.churn_rescore_days, commit=writer.commit, reader=scan)
+                                    rescore_days=self.settings.churn_rescore_days,
+                                    first_scores=self.settings.churn_first_scores_per_run, commit=writer.commit,
+                                    reader=scan)
                 finally:
                     scan.close()
                 writer.commit()
                 churn_after = self._told_through(writer, name)
                 result.extra = {"scored": run.scored, "insufficient": run.insufficient, "crossed": run.crossed,
-                                "method": run.method,
+                                "waiting": run.waiting, "method": run.method,
                                 "told_through": writer.scalar(select(func.max(RiskScore.id))) or 0}
                 result.note = (f"评分 {run.scored} 个客户（{'模型' if run.method == 'model' else '规则'}），"
-                               f"{run.insufficient} 个数据不足，{run.crossed} 个新超过预警线")
+                               f"{run.insufficient} 个数据不足，{run.crossed} 个新超过预警线"
+                               + (f"，另有 {run.waiting} 个客户排队等待首次评分" if run.waiting else ""))
             reader = _job_session(self.db)
             try:
                 self._deliver(writer, name, self._notices(reader, name, now, churn_after=churn_after), now, result)
@@ -213,12 +216,14 @@ class JobRunner:
 
     def _told_through(self, session: Session, name: str) -> int | None:
         """The last history row this job's previous run had scored when it read the crossings to tell, if that
-        run finished: it told every crossing up to there. None (look at the whole window) after a failed run."""
+        run finished: it told every crossing up to there. Otherwise 0 while the ledger holds nothing this job told
+        (say, its first run), else None: look at the whole window and check each crossing against the ledger."""
         last = job_leases.last_run(session, name)
-        if last is None or last.last_status != "done":
-            return None
-        through = (last.last_counts or {}).get("told_through")
-        return through if isinstance(through, int) else None
+        through = (last.last_counts or {}).get("told_through") if last is not None and last.last_status == "done" else None
+        if isinstance(through, int):
+            return through
+        told = session.scalar(select(PushRecord.id).where(PushRecord.job == name).limit(1))
+        return None if told is not None else 0
 
     def _deliver(self, writer: Session, job: str, notices: Iterator[Notice[Any]], now: datetime,
                  result: JobResult) -> None:

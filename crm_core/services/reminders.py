@@ -505,8 +505,9 @@ def churn_alerts(session: Session, actor: Actor, today: date, *, lookback_days: 
     it: to the account manager, and for 战略级 also to their manager. Once per crossing (a crossing not yet
     told — say the run crashed after scoring — is still told within ``lookback_days``). Each alert carries
     three relevant high-performing cases and the tier's service offer. ``after_id``: the last history row
-    a previous run that told every crossing it found had seen; only later rows are looked at. Without it,
-    every crossing of the window is checked against the ledger."""
+    a previous run that told every crossing it found had seen (0: there was no previous run); only later rows
+    are looked at, and none of them can have been told. Without it, every crossing of the window is checked
+    against the ledger."""
     require_system(actor)
     library: CaseLibrary | None = None
     suggestions: dict[tuple[str | None, tuple[str, ...]], list[CaseSuggestion]] = {}
@@ -524,8 +525,8 @@ def churn_alerts(session: Session, actor: Actor, today: date, *, lookback_days: 
                 .join(Customer, Customer.id == RiskScore.customer_id)
                 .join(owner, owner.id == Customer.owner_id)
                 .where(RiskScore.crossed.is_(True), RiskScore.as_of >= today - timedelta(days=lookback_days),
-                       RiskScore.as_of <= today, CustomerRisk.score.is_not(None), ~told,
-                       *([RiskScore.id > after_id] if after_id is not None else [])))
+                       RiskScore.as_of <= today, CustomerRisk.score.is_not(None),
+                       RiskScore.id > after_id if after_id is not None else ~told))
 
     managers = and_(recipient.department == owner.department, recipient.role == "manager", recipient.active.is_(True),
                     recipient.id != owner.id)
