@@ -148,6 +148,8 @@ class Settings(BaseSettings):
     churn_alert_threshold: int = Field(default=50, ge=1, le=100)
     churn_model_min_labels: int = Field(default=20, ge=5)
     churn_rescore_days: int = Field(default=7, ge=1, le=31)
+    # first scores a run gives beyond today's blocks (new customers); a bulk import waits for later runs
+    churn_first_scores_per_run: int = Field(default=5000, ge=0)
     # web
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

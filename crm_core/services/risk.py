@@ -30,6 +30,7 @@ from crm_core.models import (
 )
 from crm_core.permissions import Cap, customer_scope, require
 from crm_core.risk import history
+from crm_core.risk.model import CHURNED_STATUSES
 from crm_core.services.paging import Page
 
 RENEWAL_WINDOW_DAYS = 60
@@ -53,6 +54,7 @@ class RiskReport:
     scored: bool = False  # True once the churn job has stored scores for these customers
     customers_checked: int = 0
     insufficient: int = 0  # customers whose data is too thin to score (never counted as safe)
+    unscored: int = 0  # current customers the churn job has not scored yet (a bulk import is scored over days)
     threshold: int = 60
 
 
@@ -97,7 +99,8 @@ def risk_signals(session: Session, actor: Actor, today: date, *, owner_ref: str 
                      risk=history.describe(stored.get(c.id), threshold)) for c in rows]
     return RiskReport(page=Page(items=items[offset:offset + limit], total=len(items), offset=offset),
                       scored=bool(stored), customers_checked=len(customers),
-                      insufficient=sum(1 for r in stored.values() if r.score is None), threshold=threshold)
+                      insufficient=sum(1 for r in stored.values() if r.score is None), threshold=threshold,
+                      unscored=sum(1 for c in customers if c.id not in stored and c.status not in CHURNED_STATUSES))
 
 
 def _signals(session: Session, customers: list[Customer], today: date) -> dict[int, list[str]]:

@@ -225,12 +225,16 @@ def risk_list(ctx: Context, args: RiskListArgs) -> Reply:
                                    offset=(args.page - 1) * size, limit=size,
                                    threshold=ctx.settings.churn_alert_threshold)
     reply = Reply(intent="risk.list")
+    days = ctx.settings.churn_rescore_days
+    every = "每天" if days == 1 else f"每 {days} 天"
     if report.scored:
-        basis = (f"流失风险分每天评估一次（0–100，{report.threshold} 分起预警），另附合同到期、逾期回款、"
-                 "长期未跟进和超时工单等实时信号。")
+        basis = (f"流失风险分由定时任务为每个客户{every}评估一次（0–100，{report.threshold} 分起预警），另附合同到期、"
+                 "逾期回款、长期未跟进和超时工单等实时信号。")
     else:
-        basis = "流失风险分尚未评估（每天由定时任务计算），以下只是根据合同到期、逾期回款、长期未跟进和超时工单发现的信号。"
+        basis = "流失风险分尚未评估（由每天的定时任务计算），以下只是根据合同到期、逾期回款、长期未跟进和超时工单发现的信号。"
     thin = f"另有 {report.insufficient} 个客户数据不足，暂无法评分（不代表没有风险）。" if report.insufficient else ""
+    if report.scored and report.unscored:
+        thin += f"另有 {report.unscored} 个客户尚未完成首次评分（{days} 天内会全部评完，不代表没有风险）。"
     if not report.page.total:
         return reply.add(Paragraph(text=f"在你可以查看的 {report.customers_checked} 个客户里，没有发现中高风险评分或风险信号"
                                         f"（这不代表没有风险）。{thin}{basis}"))

@@ -196,6 +196,35 @@ def test_weekly_rescoring_scores_new_customers_at_once_and_each_block_every_seve
         assert _risk(db, "C-1").score == expected, day
 
 
+def test_a_bulk_of_never_scored_customers_is_scored_a_bounded_number_a_run_and_all_within_the_week(db, agency):
+    """A whole agency imported at once is not scored in one run: a run gives at most CHURN_FIRST_SCORES_PER_RUN
+    first scores beyond its own blocks, lowest ids first; the rest wait, said so, and are scored on their block's day."""
+    settings = load_settings(nlu_embeddings=False, churn_first_scores_per_run=1)  # CHURN_RESCORE_DAYS = 7
+    _at_risk(db, agency)
+    with db.unit_of_work() as s:
+        s.add_all([Customer(ref="C-7", name="北辰汽车", owner_id=agency.world.staff["am1"].id),
+                   Customer(ref="C-8", name="南岭文旅", owner_id=agency.world.staff["am1"].id)])
+    refs = ["C-1", "C-2", "C-7", "C-8"]  # in id order; all in block 0
+    days = [TODAY + timedelta(days=d) for d in range(9)]
+    turn = next(d for d in days[1:] if d.toordinal() % 7 == 0)  # block 0's day
+    first = next(d for d in days if d.toordinal() % 7 != 0)
+    result = run(db, settings, "churn_risk", at(first, "07:30"))
+    assert [ref for ref in refs if _risk(db, ref) is not None] == ["C-1"]
+    assert result.note.endswith("另有 3 个客户排队等待首次评分")
+    assert len(queued(db, "churn_risk", target="dm:am1")) == 1  # C-1 is told at once
+    listing = send(db, "/风险", sender="am1", now=at(first, "10:00"), settings=settings).plain()
+    assert "另有 2 个客户尚未完成首次评分（7 天内会全部评完，不代表没有风险）" in listing  # C-7, C-8
+    assert "每 7 天评估一次" in listing
+    second = first + timedelta(days=1)
+    if second != turn:
+        run(db, settings, "churn_risk", at(second, "07:30"))
+        assert [ref for ref in refs if _risk(db, ref) is not None] == ["C-1", "C-2"]
+    result = run(db, settings, "churn_risk", at(turn, "07:30"))
+    assert all(_risk(db, ref) is not None for ref in refs) and "排队" not in result.note
+    listing = send(db, "/风险", sender="am1", now=at(turn, "10:00"), settings=settings).plain()
+    assert "尚未完成首次评分" not in listing
+
+
 def test_a_crossing_whose_alert_failed_is_told_by_the_next_run_and_only_once(db, agency, settings, monkeypatch):
     """The alert step reads only crossings scored since the last run that finished; after a failed run
     it looks at the whole window again, so a crossing scored by the failed run is not lost."""
