@@ -221,12 +221,18 @@ def _subprocess_pass(url: str, now: datetime = NOW) -> dict[str, Any]:
 
 
 def _reset(url: str) -> None:
+    """Empty the push state, as on an installation that never ran the jobs. On PostgreSQL by TRUNCATE: a DELETE
+    would leave the previous pass's rows behind as dead tuples that the next pass's scans and index checks wade
+    through until autovacuum comes."""
     from crm_core.db import Database
 
     db = Database(url)
     with db.engine.begin() as conn:
-        for table in STATE_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
+        if db.dialect == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(STATE_TABLES)}"))
+        else:
+            for table in STATE_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
     db.dispose()
 
 
