@@ -29,6 +29,7 @@ from config import Settings
 from crm_core.actor import Actor
 from crm_core.db import Database, refresh_statistics
 from crm_core.models import ChatBinding, PushRecord, RiskScore, utcnow
+from crm_core.risk.model import retrain_if_due
 from crm_core.risk.scoring import score_all
 from crm_core.services import etiquette, job_leases, notify, outbox, outbox_bulk, push_ledger, reminders
 from crm_core.services.push_ledger import CAPPED, SENT, Claim
@@ -39,6 +40,7 @@ log = logging.getLogger("crmbot.jobs")
 T = TypeVar("T")
 SYSTEM = Actor.system(channel="jobs", name="定时提醒")
 JOB_TITLES = {
+    "churn_model": "流失模型训练",
     "churn_risk": "流失风险评分与预警",
     "digest": "每日提醒",
     "overdue_tasks": "逾期任务",
@@ -48,6 +50,7 @@ JOB_TITLES = {
     "ticket_sla": "工单超时",
 }
 JOB_ORDER = tuple(JOB_TITLES)
+PUSH_JOBS = tuple(j for j in JOB_ORDER if j != "churn_model")  # the model job trains; it pushes nothing
 FLUSH_RECIPIENTS = 200
 PERSON_ITEMS, GROUP_ITEMS = 10, 30  # items listed one by one in a message; the rest in one line
 LEDGER_KEEP_DAYS = 120
@@ -74,6 +77,8 @@ class JobResult:
         title = JOB_TITLES.get(self.job, self.job)
         if self.status != "done":
             return f"{title}：{'跳过' if self.status == 'skipped' else '失败'}（{self.note}）"
+        if self.job not in PUSH_JOBS:
+            return f"{title}：{self.note}"
         parts = [f"{self.messages} 条消息", f"{self.items} 项新提醒"]
         if self.already:
             parts.append(f"{self.already} 项此前已推送")
@@ -146,11 +151,19 @@ class JobRunner:
         writer = _job_session(self.db)
         churn_after: int | None = None
         try:
+            if name == "churn_model":
+                retraining = retrain_if_due(writer, now.date(), self.settings.tz,
+                                            min_labels=self.settings.churn_model_min_labels)
+                writer.commit()
+                model = retraining.trained
+                result.note = retraining.describe(self.settings.churn_model_min_labels)
+                result.extra = {"trained": model is not None, "active": bool(model and model.active),
+                                "auc": model.auc if model else None}
+                return
             if name == "churn_risk":
                 scan = _job_session(self.db)  # whole-table feature reads, streamed while the writer commits per block
                 try:
                     run = score_all(writer, SYSTEM, now, self.settings.tz, threshold=self.settings.churn_alert_threshold,
-                                    min_labels=self.settings.churn_model_min_labels,
                                     rescore_days=self.settings.churn_rescore_days,
                                     first_scores=self.settings.churn_first_scores_per_run, commit=writer.commit,
                                     reader=scan)

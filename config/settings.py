@@ -65,6 +65,7 @@ def _config_file() -> Path | None:
 # When each push job runs (crontab: minute hour day month weekday, in TIMEZONE). Setting
 # JOBS_SCHEDULE overrides single entries, e.g. {"digest": "0 9 * * mon-fri"}; "" switches a job off.
 DEFAULT_JOB_SCHEDULE: dict[str, str] = {
+    "churn_model": "0 3 * * *",  # trains only when the model is a week old
     "churn_risk": "30 7 * * *",
     "digest": "30 8 * * mon-fri",
     "overdue_tasks": "0 9 * * mon-fri",

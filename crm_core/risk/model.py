@@ -173,11 +173,33 @@ def _clip(name: str, v: float) -> float:
     return float(min(hi, max(lo, v)))
 
 
-def current_model(session: Session, as_of: date, tz: tzinfo, *, min_labels: int) -> ChurnModel | None:
-    """The model to score with: last week's if any, else a fresh one if the data allows; None = rules."""
+def active_model(session: Session) -> ChurnModel | None:
+    """The model to score with: the newest one, if it beat chance and knows today's features; None = rules."""
     latest = session.scalars(select(RiskModel).order_by(RiskModel.id.desc()).limit(1)).first()
-    if latest is None or (as_of - latest.as_of).days >= RETRAIN_DAYS or latest.as_of > as_of:
-        latest = train(session, as_of, tz, min_labels=min_labels) or latest
     if latest is None or not latest.active or latest.params.get("features") != list(FEATURES):
         return None
     return ChurnModel.from_row(latest)
+
+
+@dataclass
+class Retraining:
+    trained: RiskModel | None  # the model fitted by this call, if any
+    current: RiskModel | None  # the newest model after it (stored, used only if ``active``)
+
+    def describe(self, min_labels: int) -> str:
+        if self.trained is not None:
+            m = self.trained
+            verdict = "启用，流失风险分改用模型评分" if m.active else f"低于 {MIN_AUC}，未启用，继续使用规则评分"
+            return f"用 {m.samples} 个已结束的合同（{m.churned} 个未续约）训练了新模型，交叉验证 AUC {m.auc:.2f}，{verdict}"
+        if self.current is not None:
+            return f"当前模型训练于 {self.current.as_of.isoformat()}，每 {RETRAIN_DAYS} 天重新训练一次"
+        return f"已结束的合同中续约和未续约的还不足各 {min_labels} 个，暂不训练，继续使用规则评分"
+
+
+def retrain_if_due(session: Session, as_of: date, tz: tzinfo, *, min_labels: int) -> Retraining:
+    """Fit a new model when there is none or the newest is ``RETRAIN_DAYS`` old (and the data allows)."""
+    latest = session.scalars(select(RiskModel).order_by(RiskModel.id.desc()).limit(1)).first()
+    if latest is not None and 0 <= (as_of - latest.as_of).days < RETRAIN_DAYS:
+        return Retraining(None, latest)
+    trained = train(session, as_of, tz, min_labels=min_labels)
+    return Retraining(trained, trained or latest)

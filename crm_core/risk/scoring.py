@@ -15,7 +15,7 @@ from crm_core.db import refresh_statistics
 from crm_core.models import Customer, CustomerRisk
 from crm_core.risk import history
 from crm_core.risk.features import FeatureStream, extract
-from crm_core.risk.model import CHURNED_STATUSES, ChurnModel, current_model
+from crm_core.risk.model import CHURNED_STATUSES, ChurnModel, active_model
 from crm_core.risk.rules import rule_score
 from crm_core.services.reminders import require_system
 
@@ -34,9 +34,9 @@ class ScoringRun:
     waiting: int = 0  # never scored, left for a later run by ``first_scores``
 
 
-def score_all(session: Session, actor: Actor, now: datetime, tz: ZoneInfo, *, threshold: int, min_labels: int,
-              rescore_days: int = 1, first_scores: int | None = None, commit: Callable[[], None] | None = None,
-              chunk: int = CHUNK, reader: Session | None = None) -> ScoringRun:
+def score_all(session: Session, actor: Actor, now: datetime, tz: ZoneInfo, *, threshold: int, rescore_days: int = 1,
+              first_scores: int | None = None, commit: Callable[[], None] | None = None, chunk: int = CHUNK,
+              reader: Session | None = None) -> ScoringRun:
     """Score customers as of ``now``'s local day: those never scored, and the id blocks due today —
     with ``rescore_days`` = N, block b (ids b·chunk … b·chunk + chunk − 1) is due when b ≡ day (mod N),
     so every customer is re-scored every N days and a run reads 1/N of the data. Never-scored customers outside
@@ -49,7 +49,7 @@ def score_all(session: Session, actor: Actor, now: datetime, tz: ZoneInfo, *, th
     require_system(actor)
     now = now.astimezone(tz)
     as_of: date = now.date()
-    model: ChurnModel | None = current_model(session, as_of, tz, min_labels=min_labels)
+    model: ChurnModel | None = active_model(session)  # trained by the churn_model job
     run = ScoringRun(method="model" if model else "rules", model_id=model.model_id if model else None)
     current = Customer.status.not_in(CHURNED_STATUSES)
     top = session.scalar(select(func.max(Customer.id))) or 0

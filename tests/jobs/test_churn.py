@@ -163,17 +163,32 @@ def test_a_model_trained_on_renewals_and_churns_replaces_the_rules(db, agency):
         c1, c2 = agency.world.customers["c1"].id, agency.world.customers["c2"].id
         _contact(s, c1, TODAY - timedelta(days=80))
         _contact(s, c2, TODAY - timedelta(days=1))
+    assert run(db, settings, "churn_risk", MORNING).extra["method"] == "rules"  # no model trained yet
+    trained = run(db, settings, "churn_model", at(TODAY, "03:00"))
+    assert trained.messages == 0 and trained.extra["trained"] and trained.extra["active"]
+    assert trained.note.startswith("用 40 个已结束的合同（20 个未续约）训练了新模型，交叉验证 AUC")
+    assert trained.note.endswith("启用，流失风险分改用模型评分")
     result = run(db, settings, "churn_risk", MORNING)
     assert result.extra["method"] == "model"
     with db.unit_of_work() as s:
         model = s.scalars(select(RiskModel)).one()
         assert model.active and model.samples == 40 and model.churned == 20 and model.auc >= 0.9
+    again = run(db, settings, "churn_model", at(TODAY + timedelta(days=6), "03:00"))
+    assert not again.extra["trained"] and again.note == "当前模型训练于 2026-11-25，每 7 天重新训练一次"
+    assert run(db, settings, "churn_model", at(TODAY + timedelta(days=7), "03:00")).extra["trained"]
     quiet, active = _risk(db, "C-1"), _risk(db, "C-2")
     assert quiet.method == active.method == "model"
     assert quiet.score > active.score
     assert any("没有互动" in r for r in quiet.reasons)
     profile = send(db, "/客户 星屿科技", sender="am1", now=MORNING, settings=settings).plain()
     assert "模型评分" in profile
+
+
+def test_without_enough_renewals_and_churns_no_model_is_trained_and_the_rules_score(db, agency, settings):
+    result = run(db, settings, "churn_model", at(TODAY, "03:00"))
+    assert result.summary() == "流失模型训练：已结束的合同中续约和未续约的还不足各 20 个，暂不训练，继续使用规则评分"
+    _at_risk(db, agency)
+    assert run(db, settings, "churn_risk", MORNING).extra["method"] == "rules"
 
 
 def test_weekly_rescoring_scores_new_customers_at_once_and_each_block_every_seven_days(db, agency):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.app import create_app
 from bot.cli import app
-from bot.jobs import JOB_ORDER
+from bot.jobs import JOB_ORDER, PUSH_JOBS
 from config import reset_settings
 from config.settings import load_settings
 from crm_core.db import Database
@@ -70,7 +70,7 @@ def test_demo_agency_weekday_morning(sqlite_db, monkeypatch):
     rows = queued(sqlite_db)
     assert len({r.dedupe_key for r in rows}) == len(rows)
     jobs = Counter(r.dedupe_key.split(":")[0] for r in rows)
-    assert all(jobs[j] > 0 for j in JOB_ORDER), jobs
+    assert all(jobs[j] > 0 for j in PUSH_JOBS), jobs
 
     groups = [r for r in rows if r.dedupe_key.startswith("overdue_tasks:chat:")]
     assert {r.channel for r in groups} == {"wecom_webhook", "dingtalk_webhook"}
