@@ -62,32 +62,43 @@ class Clock:
     current = ""
 
 
-def _timed(fn: Any, statement: bool = False) -> Any:
+def _statement(sql: Any) -> str:
+    return " ".join(str(sql).split())[:160]
+
+
+def _timed(fn: Any, statement: bool = False, key: str | None = None) -> Any:
+    """``fn``, timed; its time is charged to ``key`` (a fetch: its cursor's statement), else to the statement
+    it executes, else to the last one executed (a commit)."""
     def call(*args: Any, **kw: Any) -> Any:
         start = time.perf_counter()
         if statement:
-            sql = args[1] if len(args) > 1 and not isinstance(args[0], str) else args[0]
-            Clock.current = " ".join(str(sql).split())[:160]
+            Clock.current = _statement(args[1] if len(args) > 1 and not isinstance(args[0], str) else args[0])
+        charged = key if key is not None else Clock.current
         try:
             return fn(*args, **kw)
         finally:
             spent = time.perf_counter() - start
             Clock.seconds += spent
-            Clock.by_statement[Clock.current] = Clock.by_statement.get(Clock.current, 0.0) + spent
+            Clock.by_statement[charged] = Clock.by_statement.get(charged, 0.0) + spent
     return call
 
 
 class TimedCursor:
     def __init__(self, cursor: Any) -> None:
         object.__setattr__(self, "_c", cursor)
+        object.__setattr__(self, "_sql", "")
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._c, name)
         if name in ("execute", "executemany"):
             Clock.statements += 1
-            return _timed(attr, statement=True)
+
+            def run(sql: Any, *args: Any, **kw: Any) -> Any:
+                object.__setattr__(self, "_sql", _statement(sql))
+                return _timed(attr, key=self._sql)(sql, *args, **kw)
+            return run
         if name in ("fetchone", "fetchmany", "fetchall", "scroll"):
-            return _timed(attr)
+            return _timed(attr, key=self._sql)  # a streamed result's fetches belong to its own statement
         return attr
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -122,17 +133,21 @@ def _psycopg_timed() -> tuple[type, type]:
     import psycopg
 
     def timed_class(base: type) -> type:
-        methods = {name: _timed(getattr(base, name)) for name in ("fetchone", "fetchmany", "fetchall")}
+        def fetching(name: str) -> Any:
+            def fetch(self: Any, *args: Any, **kw: Any) -> Any:  # charged to this cursor's statement
+                return _timed(getattr(base, name), key=getattr(self, "_bench_sql", ""))(self, *args, **kw)
+            return fetch
 
-        def execute(self: Any, *args: Any, **kw: Any) -> Any:
-            Clock.statements += 1
-            return _timed(base.execute, statement=True)(self, *args, **kw)
+        def executing(name: str) -> Any:
+            def execute(self: Any, query: Any, *args: Any, **kw: Any) -> Any:
+                Clock.statements += 1
+                self._bench_sql = _statement(query)
+                return _timed(getattr(base, name), key=self._bench_sql)(self, query, *args, **kw)
+            return execute
 
-        def executemany(self: Any, *args: Any, **kw: Any) -> Any:
-            Clock.statements += 1
-            return _timed(base.executemany, statement=True)(self, *args, **kw)
-
-        return type(f"Timed{base.__name__}", (base,), {**methods, "execute": execute, "executemany": executemany})
+        methods = {name: fetching(name) for name in ("fetchone", "fetchmany", "fetchall")}
+        return type(f"Timed{base.__name__}", (base,), {**methods, "execute": executing("execute"),
+                                                        "executemany": executing("executemany")})
 
     return timed_class(psycopg.Cursor), timed_class(psycopg.ServerCursor)
 
