@@ -140,3 +140,34 @@ def test_what_a_hot_read_cannot_do_is_refused() -> None:
             by_ids.rows(conn, {"ids": [1, 2]})
         with pytest.raises(KeyError, match="cid"):
             HotRead(select(Contract.id).where(Contract.id == bindparam("id"))).rows(conn, {"cid": 1})
+
+
+def test_a_claim_is_committed_before_it_returns_and_wins_once(db: Database) -> None:
+    """The dedupe claim runs outside any unit of work: another session sees it at once, and a second
+    claim of the same key — a retry, another process — loses."""
+    from crm_core.models import ProcessedMessage
+    from crm_core.services import inbound
+
+    assert inbound.claim(db, "wecom", "msg-1")
+    with db.unit_of_work() as session:
+        [(status, received_at)] = session.execute(select(ProcessedMessage.status, ProcessedMessage.received_at)
+                                                  .where(ProcessedMessage.message_key == "msg-1")).all()
+        assert status == "received" and received_at.tzinfo is not None
+        assert not inbound.claim_message(session, "wecom", "msg-1")  # the session's own claim agrees
+    assert not inbound.claim(db, "wecom", "msg-1")
+    assert inbound.claim(db, "wecom_event", "msg-1") and inbound.claim(db, "wecom", "msg-2")
+
+
+def test_a_hot_write_must_be_given_every_value() -> None:
+    """A column left to a Python-side default would be left empty on the cursor: refused, not guessed."""
+    from sqlalchemy import create_engine, insert
+
+    from crm_core.hot_reads import HotWrite
+    from crm_core.models import ProcessedMessage
+
+    table = ProcessedMessage.__table__
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn, pytest.raises(ValueError, match="received_at"):
+        HotWrite(insert(table).values(channel=bindparam("channel"), message_key=bindparam("key"),
+                                      status=bindparam("status"))).rows(conn, {"channel": "x", "key": "y",
+                                                                               "status": "received"})
