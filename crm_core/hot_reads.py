@@ -85,7 +85,7 @@ class HotRead:
             if key not in values:
                 raise KeyError(f"statement has no parameter {key!r}")
             process = plan.processors.get(key)
-            values[key] = process(value) if process is not None and value is not None else value
+            values[key] = value if process is None else process(value)  # None too, as SQLAlchemy does (JSON: 'null')
         return values if plan.order is None else tuple(values[name] for name in plan.order)
 
     def _plan(self, dialect: Dialect) -> _Plan:

@@ -171,3 +171,42 @@ def test_a_hot_write_must_be_given_every_value() -> None:
         HotWrite(insert(table).values(channel=bindparam("channel"), message_key=bindparam("key"),
                                       status=bindparam("status"))).rows(conn, {"channel": "x", "key": "y",
                                                                                "status": "received"})
+
+
+def test_hot_writes_store_what_sqlalchemy_stores(db: Database) -> None:
+    """The reply's outbox row and the dialogue state's update, written on the cursor, leave the same
+    stored values — compared as the driver returns them — as the same statements through SQLAlchemy."""
+    from sqlalchemy import text
+
+    from crm_core.models import OutboxMessage
+    from crm_core.services import outbox
+    from handlers import dialogue
+
+    moment = datetime(2026, 11, 25, 9, 30, 15, 250000, tzinfo=ZoneInfo("Asia/Shanghai"))
+    values: dict[str, Any] = {
+        "channel": "wecom", "target": "am1", "msg_type": "text", "text": "客户档案｜星屿科技",
+        "payload": {"passive_text": "客户档案", "n": [1, 2.5, None]}, "mentions": ["张三"], "dedupe_key": None,
+        "rate_key": None, "status": "sent", "attempts": 1, "next_attempt_at": moment, "created_at": moment,
+        "after_id": None, "sent_at": moment, "delivered_via": "passive"}
+    state = {"context": {"customer": "C-1", "at": moment.isoformat()}, "pending": None, "updated_at": moment}
+
+    def stored(conn: Any, table: str, row_id: int, *columns: str) -> tuple[Any, ...]:
+        return tuple(conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM {table} WHERE id = {int(row_id)}").one())
+
+    with db.unit_of_work() as session:
+        conn = session.connection()
+        for deduped in (False, True):
+            write = outbox._INSERTS[db.dialect, deduped]
+            given = {**values, "dedupe_key": "k-fast" if deduped else None}
+            [fast] = write.rows(conn, given)
+            slow = conn.execute(write.statement, {**given, "dedupe_key": "k-slow" if deduped else None}).scalar_one()
+            columns = [c.name for c in OutboxMessage.__table__.c if c.name not in ("id", "dedupe_key")]
+            assert stored(conn, "outbox", fast.id, *columns) == stored(conn, "outbox", slow, *columns)
+        ids = [conn.execute(text("INSERT INTO dialogue_states (channel, chat_id, sender_id, context, updated_at) "
+                                 "VALUES ('wecom', :chat, 'am1', '{}', :at) RETURNING id"),
+                            {"chat": chat, "at": moment.replace(tzinfo=None)}).scalar_one() for chat in ("a", "b")]
+        assert [r.id for r in dialogue._SAVE.rows(conn, {**state, "row_id": ids[0]})] == [ids[0]]
+        conn.execute(dialogue._SAVE.statement, {**state, "row_id": ids[1]})
+        columns = ["context", "pending", "updated_at"]
+        assert stored(conn, "dialogue_states", ids[0], *columns) == stored(conn, "dialogue_states", ids[1], *columns)
+        assert conn.execute(text("SELECT count(*) FROM dialogue_states WHERE pending IS NULL")).scalar_one() == 0
