@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, configure_mappers, instrumentation
 
 from crm_core.errors import InvalidInput, NotFound
 from crm_core.hot_reads import HotWrite
@@ -65,6 +65,18 @@ _INSERTS = {(dialect, deduped): _insert_row(insert, deduped)
             for deduped in (False, True)}
 
 
+def _snapshot(row_id: int, values: dict[str, Any]) -> OutboxMessage:
+    """A detached OutboxMessage of a row just inserted, its attributes filled the way SQLAlchemy's loader
+    fills a loaded row's (the instance dict): the instrumented constructor took 15 µs a row, on every reply."""
+    configure_mappers()  # a no-op once the mappers are configured; new_instance does not do it
+    row: OutboxMessage = _MANAGER.new_instance()
+    row.__dict__.update(values, id=row_id)
+    return row
+
+
+_MANAGER = instrumentation.manager_of_class(OutboxMessage)
+
+
 def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime | None = None,
             hold_until: datetime | None = None, passive: int = 0) -> list[OutboxMessage]:
     """Store messages in order; each waits for the one before it. Idempotent by dedupe key: a message
@@ -94,7 +106,7 @@ def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime |
             previous = existing.id
             continue
         previous = inserted[0].id
-        rows.append(OutboxMessage(id=previous, **values))
+        rows.append(_snapshot(previous, values))
     return rows
 
 
