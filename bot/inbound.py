@@ -1,7 +1,7 @@
 """Acknowledge, then work: one inbound message from any messenger, handled exactly once.
 
-1. ``claim_message`` records the message key; a retry, a redelivery or another process's copy
-   finds the key taken and stops there.
+1. ``inbound.claim`` records the message key, committed in a transaction of its own; a retry, a
+   redelivery or another process's copy finds the key taken and stops there.
 2. The handler (``handlers.pipeline.handle``) runs in a worker thread; its reply is rendered for the
    message's address and written to the outbox in the handler's own transaction, so the handler's
    writes and its answer commit together or not at all (a handler that fails is apologised for,
@@ -102,8 +102,7 @@ class InboundRunner:
         self.executor.shutdown(wait=True, cancel_futures=False)
 
     def claim(self, dedupe_channel: str, key: str) -> bool:
-        with self.db.unit_of_work() as session:
-            return inbound.claim_message(session, dedupe_channel, key)
+        return inbound.claim(self.db, dedupe_channel, key)
 
     def process(self, message: IncomingMessage, dedupe_channel: str, key: str, address: Address, *,
                 passive: Passive | None = None, handoff: Handoff | None = None,

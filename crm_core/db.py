@@ -6,16 +6,20 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from crm_core.hot_reads import HotWrite
 
 
 def normalise_url(url: str) -> str:
@@ -78,7 +82,7 @@ class _ProcessLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
-def _serialise_sqlite_writers(engine: Engine) -> None:
+class _WriterQueue:
     """One writing transaction at a time per process, queued on a lock.
 
     SQLite allows one writer anyway; a second one otherwise polls its busy handler, which sleeps
@@ -87,27 +91,49 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
     readers never wait and a transaction holds it exactly as long as SQLite's own write lock. After
     the busy timeout without the lock (say, a second write transaction opened inside the first) the
     statement goes ahead and SQLite decides, as it would without the lock. Several processes on one
-    database file queue the same way on a file lock (``_ProcessLock``)."""
-    lock = threading.Lock()
-    database = engine.url.database
-    between = _ProcessLock(Path(database + ".writer-lock")) if database and database != ":memory:" else None
+    database file queue the same way on a file lock (``_ProcessLock``).
+
+    ``info``: the transaction's connection's ``info`` dict, where what it holds is noted."""
+
+    def __init__(self, database: str | None) -> None:
+        self.lock = threading.Lock()
+        self.between = _ProcessLock(Path(database + ".writer-lock")) if database and database != ":memory:" else None
+
+    def enter(self, info: dict[str, Any]) -> None:
+        if not info.get("sqlite_writer") and self.lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            info["sqlite_writer"] = True
+            if self.between is not None and self.between.acquire(SQLITE_BUSY_SECONDS):
+                info["sqlite_process_writer"] = True
+
+    def leave(self, info: dict[str, Any]) -> None:
+        if info.pop("sqlite_process_writer", False) and self.between is not None:
+            self.between.release()
+        if info.pop("sqlite_writer", False):
+            self.lock.release()
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, _WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """Every write statement through SQLAlchemy enters the engine's ``_WriterQueue``; commit and rollback leave it."""
+    queue = _WRITER_QUEUES[engine] = _WriterQueue(engine.url.database)
 
     def before_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not conn.info.get("sqlite_writer") and statement.lstrip()[:7].upper().startswith(_WRITES) \
-                and lock.acquire(timeout=SQLITE_BUSY_SECONDS):
-            conn.info["sqlite_writer"] = True
-            if between is not None and between.acquire(SQLITE_BUSY_SECONDS):
-                conn.info["sqlite_process_writer"] = True
-
-    def end(conn: Any) -> None:
-        if conn.info.pop("sqlite_process_writer", False) and between is not None:
-            between.release()
-        if conn.info.pop("sqlite_writer", False):
-            lock.release()
+        if statement.lstrip()[:7].upper().startswith(_WRITES):
+            queue.enter(conn.info)
 
     event.listen(engine, "before_cursor_execute", before_execute)
-    event.listen(engine, "commit", end)
-    event.listen(engine, "rollback", end)
+    event.listen(engine, "commit", lambda conn: queue.leave(conn.info))
+    event.listen(engine, "rollback", lambda conn: queue.leave(conn.info))
+
+
+def note_write(conn: Connection) -> None:
+    """A write about to run on ``conn``'s DBAPI cursor, past SQLAlchemy's events (``crm_core.hot_reads``):
+    its transaction enters the writer queue as it would through ``Connection.execute``."""
+    queue = _WRITER_QUEUES.get(conn.engine)
+    if queue is not None:
+        queue.enter(conn.info)
 
 
 def make_engine(url: str) -> Engine:
@@ -154,6 +180,33 @@ class Database:
             raise
         finally:
             session.close()
+
+    def commit_alone(self, write: HotWrite, params: dict[str, Any]) -> list[Any]:
+        """Run one write in a transaction of its own, committed before this returns; its RETURNING rows.
+
+        On a pooled DBAPI connection, without a Session or a ``Connection``: their setup, events and
+        commit bookkeeping cost several times what SQLite spends on a one-row INSERT, and the dedupe
+        claim of every message is one (docs/benchmarks.md, "Channels"). On SQLite the transaction
+        queues for the writer lock like any other (``_WriterQueue``)."""
+        queue = _WRITER_QUEUES.get(self.engine)
+        held: dict[str, Any] = {}
+        pooled = self.engine.raw_connection()
+        try:
+            dbapi = pooled.dbapi_connection
+            if queue is not None:
+                queue.enter(held)
+            try:
+                rows = write.run(dbapi, self.engine.dialect, params)
+                dbapi.commit()  # type: ignore[union-attr]
+            except BaseException:
+                dbapi.rollback()  # type: ignore[union-attr]
+                raise
+            finally:
+                if queue is not None:
+                    queue.leave(held)
+        finally:
+            pooled.close()
+        return rows
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,4 +1,4 @@
-"""SELECTs that run on every message, compiled once per dialect and run on the DBAPI cursor.
+"""Statements that run on every message, compiled once per dialect and run on the DBAPI cursor.
 
 SQLAlchemy spends 50–80 µs of Python on each statement it executes (execution context, parameter
 construction, result metadata, events) — for the ten small reads of a ``/客户`` card, more than the
@@ -8,8 +8,15 @@ parameters a caller passes and the result processors of its columns — all take
 own compiled form, so values go in and come out exactly as ``Connection.execute`` would give them —
 and then runs the SQL directly on the connection's DBAPI cursor, inside the same transaction.
 
-Only for reads whose parameters are scalars named by ``bindparam(key)``; constant ``IN`` lists are
-expanded once. Anything else is refused when the statement is first planned.
+Only for statements whose parameters are scalars named by ``bindparam(key)``; constant ``IN`` lists
+are expanded once. Anything else is refused when the statement is first planned.
+
+``HotWrite`` is the same for an INSERT or UPDATE (with or without RETURNING) whose every value is
+given: a column the statement leaves to a Python-side default (``default=``, ``onupdate=``) is
+refused, since SQLAlchemy's execution context, which would fill it, is not there. Run inside a
+transaction, a write first takes the process's SQLite writer queue (``crm_core.db.note_write``), as
+``Connection.execute`` does through its event; ``Database.commit_alone`` runs one in a transaction
+of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Insert, Select, Update
 from sqlalchemy.engine import Dialect
 
 
@@ -44,18 +51,22 @@ class HotRead:
 
     __slots__ = ("_plans", "statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | Insert | Update) -> None:
         self.statement = statement
         self._plans: dict[str, _Plan] = {}
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
-        plan = self._plans.get(conn.dialect.name) or self._plan(conn.dialect)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        return self.run(conn.connection.dbapi_connection, conn.dialect, params)
+
+    def run(self, dbapi_connection: Any, dialect: Dialect, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """On a DBAPI connection directly, in whatever transaction it has open."""
+        plan = self._plans.get(dialect.name) or self._plan(dialect)
+        cursor = dbapi_connection.cursor()
         try:
             cursor.execute(plan.sql, self._arguments(plan, params or {}))
             if plan.results is None:
-                self._learn(plan, cursor.description)
-            raw = cursor.fetchall()
+                self._learn(plan, cursor.description or ())
+            raw = cursor.fetchall() if plan.types else []
         finally:
             cursor.close()
         make, results = plan.row._make, plan.results
@@ -74,11 +85,14 @@ class HotRead:
             if key not in values:
                 raise KeyError(f"statement has no parameter {key!r}")
             process = plan.processors.get(key)
-            values[key] = process(value) if process is not None and value is not None else value
+            values[key] = value if process is None else process(value)  # None too, as SQLAlchemy does (JSON: 'null')
         return values if plan.order is None else tuple(values[name] for name in plan.order)
 
     def _plan(self, dialect: Dialect) -> _Plan:
         compiled = self.statement.compile(dialect=dialect)
+        defaulted = [*getattr(compiled, "insert_prefetch", ()), *getattr(compiled, "update_prefetch", ())]
+        if defaulted:
+            raise ValueError(f"HotRead: give a value for {', '.join(c.key for c in defaulted)} (a Python-side default)")
         given = {bind.key for bind in compiled.bind_names if bind.value is None and not bind.callable}
         for bind, name in compiled.bind_names.items():
             if bind.key in given and (name != bind.key or bind.expanding):
@@ -109,3 +123,17 @@ class HotRead:
         processors = [type_._cached_result_processor(plan.dialect, column[1])
                       for type_, column in zip(plan.types, description, strict=True)]
         plan.results = processors if any(processors) else []
+
+
+class HotWrite(HotRead):
+    """An INSERT or UPDATE compiled once per dialect, run on the DBAPI cursor of the caller's transaction.
+
+    ``rows`` returns what its RETURNING clause returns (nothing without one)."""
+
+    __slots__ = ()
+
+    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        from crm_core.db import note_write
+
+        note_write(conn)
+        return super().rows(conn, params)

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
-from crm_core.hot_reads import HotRead
-from crm_core.models import DialogueState
+from crm_core.hot_reads import HotRead, HotWrite
+from crm_core.models import DialogueState, utcnow
 
 PendingKind = Literal["confirm", "choose", "fill", "intent"]
 CONTEXT_KEYS = ("customer", "project", "opportunity", "task", "staff")
@@ -48,8 +48,9 @@ _TABLE = DialogueState.__table__
 _LOAD = HotRead(select(_TABLE.c.id, _TABLE.c.context, _TABLE.c.pending).where(
     _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id"),
     _TABLE.c.sender_id == bindparam("sender_id")))
-_SAVE = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
-         .values(context=bindparam("context"), pending=bindparam("pending")))
+_SAVE = HotWrite(update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+                 .values(context=bindparam("context"), pending=bindparam("pending"), updated_at=bindparam("updated_at"))
+                 .returning(_TABLE.c.id))
 
 
 class Conversation:
@@ -127,12 +128,10 @@ class Conversation:
         if not self._dirty:
             return
         pending = self.pending.model_dump(mode="json") if self.pending else None
-        if self._row_id is not None:  # the row read at the start: one UPDATE by its id
-            done = self.session.connection().execute(_SAVE, {"row_id": self._row_id, "context": dict(self.context),
-                                                             "pending": pending})
-            if done.rowcount:
-                self._dirty = False
-                return
+        values = {"row_id": self._row_id, "context": dict(self.context), "pending": pending, "updated_at": utcnow()}
+        if self._row_id is not None and _SAVE.rows(self.session.connection(), values):  # the row read at the start
+            self._dirty = False
+            return
         row = None
         try:
             with self.session.begin_nested():

@@ -140,3 +140,73 @@ def test_what_a_hot_read_cannot_do_is_refused() -> None:
             by_ids.rows(conn, {"ids": [1, 2]})
         with pytest.raises(KeyError, match="cid"):
             HotRead(select(Contract.id).where(Contract.id == bindparam("id"))).rows(conn, {"cid": 1})
+
+
+def test_a_claim_is_committed_before_it_returns_and_wins_once(db: Database) -> None:
+    """The dedupe claim runs outside any unit of work: another session sees it at once, and a second
+    claim of the same key — a retry, another process — loses."""
+    from crm_core.models import ProcessedMessage
+    from crm_core.services import inbound
+
+    assert inbound.claim(db, "wecom", "msg-1")
+    with db.unit_of_work() as session:
+        [(status, received_at)] = session.execute(select(ProcessedMessage.status, ProcessedMessage.received_at)
+                                                  .where(ProcessedMessage.message_key == "msg-1")).all()
+        assert status == "received" and received_at.tzinfo is not None
+        assert not inbound.claim_message(session, "wecom", "msg-1")  # the session's own claim agrees
+    assert not inbound.claim(db, "wecom", "msg-1")
+    assert inbound.claim(db, "wecom_event", "msg-1") and inbound.claim(db, "wecom", "msg-2")
+
+
+def test_a_hot_write_must_be_given_every_value() -> None:
+    """A column left to a Python-side default would be left empty on the cursor: refused, not guessed."""
+    from sqlalchemy import create_engine, insert
+
+    from crm_core.hot_reads import HotWrite
+    from crm_core.models import ProcessedMessage
+
+    table = ProcessedMessage.__table__
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn, pytest.raises(ValueError, match="received_at"):
+        HotWrite(insert(table).values(channel=bindparam("channel"), message_key=bindparam("key"),
+                                      status=bindparam("status"))).rows(conn, {"channel": "x", "key": "y",
+                                                                               "status": "received"})
+
+
+def test_hot_writes_store_what_sqlalchemy_stores(db: Database) -> None:
+    """The reply's outbox row and the dialogue state's update, written on the cursor, leave the same
+    stored values — compared as the driver returns them — as the same statements through SQLAlchemy."""
+    from sqlalchemy import text
+
+    from crm_core.models import OutboxMessage
+    from crm_core.services import outbox
+    from handlers import dialogue
+
+    moment = datetime(2026, 11, 25, 9, 30, 15, 250000, tzinfo=ZoneInfo("Asia/Shanghai"))
+    values: dict[str, Any] = {
+        "channel": "wecom", "target": "am1", "msg_type": "text", "text": "客户档案｜星屿科技",
+        "payload": {"passive_text": "客户档案", "n": [1, 2.5, None]}, "mentions": ["张三"], "dedupe_key": None,
+        "rate_key": None, "status": "sent", "attempts": 1, "next_attempt_at": moment, "created_at": moment,
+        "after_id": None, "sent_at": moment, "delivered_via": "passive"}
+    state = {"context": {"customer": "C-1", "at": moment.isoformat()}, "pending": None, "updated_at": moment}
+
+    def stored(conn: Any, table: str, row_id: int, *columns: str) -> tuple[Any, ...]:
+        return tuple(conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM {table} WHERE id = {int(row_id)}").one())
+
+    with db.unit_of_work() as session:
+        conn = session.connection()
+        for deduped in (False, True):
+            write = outbox._INSERTS[db.dialect, deduped]
+            given = {**values, "dedupe_key": "k-fast" if deduped else None}
+            [fast] = write.rows(conn, given)
+            slow = conn.execute(write.statement, {**given, "dedupe_key": "k-slow" if deduped else None}).scalar_one()
+            columns = [c.name for c in OutboxMessage.__table__.c if c.name not in ("id", "dedupe_key")]
+            assert stored(conn, "outbox", fast.id, *columns) == stored(conn, "outbox", slow, *columns)
+        ids = [conn.execute(text("INSERT INTO dialogue_states (channel, chat_id, sender_id, context, updated_at) "
+                                 "VALUES ('wecom', :chat, 'am1', '{}', :at) RETURNING id"),
+                            {"chat": chat, "at": moment.replace(tzinfo=None)}).scalar_one() for chat in ("a", "b")]
+        assert [r.id for r in dialogue._SAVE.rows(conn, {**state, "row_id": ids[0]})] == [ids[0]]
+        conn.execute(dialogue._SAVE.statement, {**state, "row_id": ids[1]})
+        columns = ["context", "pending", "updated_at"]
+        assert stored(conn, "dialogue_states", ids[0], *columns) == stored(conn, "dialogue_states", ids[1], *columns)
+        assert conn.execute(text("SELECT count(*) FROM dialogue_states WHERE pending IS NULL")).scalar_one() == 0

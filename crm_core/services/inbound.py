@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm_core import audit
 from crm_core.actor import Actor
+from crm_core.db import Database
+from crm_core.hot_reads import HotWrite
 from crm_core.models import (
     ChannelCursor,
     ChatBinding,
@@ -32,8 +34,26 @@ from crm_core.models import (
 )
 
 
+def claim(db: Database, channel: str, key: str, *, now: datetime | None = None) -> bool:
+    """Record that this message is being handled, committed before this returns. True for the first
+    delivery only. Every message starts here, so it is one write on a pooled connection
+    (``Database.commit_alone``), not a unit of work."""
+    values = {"channel": channel, "message_key": key[:200], "status": "received", "received_at": now or utcnow()}
+    return bool(db.commit_alone(_CLAIMS[db.dialect], values))
+
+
+def _claim_write(insert: Any) -> HotWrite:
+    table = ProcessedMessage.__table__
+    return HotWrite(insert(table).values(**{name: bindparam(name) for name in ("channel", "message_key", "status",
+                                                                                  "received_at")})
+                    .on_conflict_do_nothing(index_elements=["channel", "message_key"]).returning(table.c.id))
+
+
+_CLAIMS = {"sqlite": _claim_write(sqlite.insert), "postgresql": _claim_write(postgresql.insert)}
+
+
 def claim_message(session: Session, channel: str, key: str, *, now: datetime | None = None) -> bool:
-    """Record that this message is being handled. True for the first delivery only."""
+    """Record that this message is being handled, in the session's transaction. True for the first delivery only."""
     values = {"channel": channel, "message_key": key[:200], "status": "received", "received_at": now or utcnow()}
     # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING inserts run through the ORM
     return session.connection().execute(_claim_statement(session.get_bind().dialect.name), values).first() is not None

@@ -277,3 +277,15 @@ def test_later_parts_wait_for_a_dead_first_part(runtime: Runtime, clock: Clock, 
     assert len(standin.calls(WEBHOOK)) == 1 + len(ids)
     with runtime.db.unit_of_work() as session:
         assert set(session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))) == {"sent"}
+
+
+def test_the_rows_enqueue_returns_are_what_was_stored(runtime: Runtime, clock: Clock) -> None:
+    """The returned rows are snapshots, not loaded rows: every column must still equal the stored one."""
+    reply = Reply(blocks=[Heading(text="本周任务汇总"), ListBlock(items=[f"任务 {i}：同步素材给设计组" for i in range(150)])])
+    with runtime.db.unit_of_work() as session:
+        rows = outbox.enqueue(session, WeComAppUser("am1").messages(reply, "digest:snap"), now=clock.now, passive=1)
+    assert len(rows) >= 2 and rows[0].status == "sent" and rows[1].after_id == rows[0].id
+    columns = [c.key for c in OutboxMessage.__table__.c]
+    for returned in rows:
+        stored = row(runtime, returned.id)
+        assert {k: getattr(returned, k) for k in columns} == {k: getattr(stored, k) for k in columns}

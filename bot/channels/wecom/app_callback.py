@@ -169,8 +169,7 @@ def router(runtime: Runtime) -> APIRouter:
 
 
 def _claim(runtime: Runtime, channel: str, key: str) -> bool:
-    with runtime.db.unit_of_work() as session:
-        return inbound.claim_message(session, channel, key)
+    return inbound.claim(runtime.db, channel, key)
 
 
 def _directory_change(runtime: Runtime, msg: dict[str, str]) -> str | None:
