@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
-from sqlalchemy import Row, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from config import get_settings
@@ -22,7 +22,22 @@ _STAFF_BY_ID = {channel: HotRead(select(Staff.id, Staff.ref, Staff.name, Staff.r
                 for channel, column in STAFF_ID_COLUMNS.items()}
 
 
-def staff_actor(staff: Staff | Row[Any], channel: str, sender_id: str | None = None) -> Actor:
+class StaffFields(Protocol):
+    """What an Actor is made of: a Staff, a Row of these columns, or the sender's hot read (a named tuple)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def ref(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def department(self) -> str | None: ...
+
+
+def staff_actor(staff: StaffFields, channel: str, sender_id: str | None = None) -> Actor:
     role = Role(staff.role)
     executive = set(get_settings().executive_departments)
     return Actor(
