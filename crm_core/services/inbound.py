@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -38,8 +37,11 @@ def claim(db: Database, channel: str, key: str, *, now: datetime | None = None) 
     """Record that this message is being handled, committed before this returns. True for the first
     delivery only. Every message starts here, so it is one write on a pooled connection
     (``Database.commit_alone``), not a unit of work."""
-    values = {"channel": channel, "message_key": key[:200], "status": "received", "received_at": now or utcnow()}
-    return bool(db.commit_alone(_CLAIMS[db.dialect], values))
+    return bool(db.commit_alone(_CLAIMS[db.dialect], _claimed(channel, key, now)))
+
+
+def _claimed(channel: str, key: str, now: datetime | None) -> dict[str, Any]:
+    return {"channel": channel, "message_key": key[:200], "status": "received", "received_at": now or utcnow()}
 
 
 def _claim_write(insert: Any) -> HotWrite:
@@ -54,17 +56,9 @@ _CLAIMS = {"sqlite": _claim_write(sqlite.insert), "postgresql": _claim_write(pos
 
 def claim_message(session: Session, channel: str, key: str, *, now: datetime | None = None) -> bool:
     """Record that this message is being handled, in the session's transaction. True for the first delivery only."""
-    values = {"channel": channel, "message_key": key[:200], "status": "received", "received_at": now or utcnow()}
-    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING inserts run through the ORM
-    return session.connection().execute(_claim_statement(session.get_bind().dialect.name), values).first() is not None
-
-
-@lru_cache(maxsize=2)
-def _claim_statement(dialect: str) -> Any:
-    """Core INSERT … ON CONFLICT DO NOTHING RETURNING id, built once (it runs for every message)."""
-    table = ProcessedMessage.__table__
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=["channel", "message_key"]).returning(table.c.id)
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING inserts
+    conn = session.connection()
+    return bool(_CLAIMS[conn.dialect.name].rows(conn, _claimed(channel, key, now)))
 
 
 def mark_message(session: Session, channel: str, key: str, status: str) -> None:
