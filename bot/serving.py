@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+
+from bot.balanced_accept import BOARD_ENV, AcceptBoard
 
 
 def tcp_socket(host: str, port: int) -> socket.socket:
@@ -23,9 +28,16 @@ def tcp_socket(host: str, port: int) -> socket.socket:
 
 def run(app: Any, *, host: str, port: int, workers: int = 1, factory: str | None = None, **options: Any) -> None:
     """One process serving ``app``, or ``workers`` processes each building it with ``factory``
-    ("module:function", settings from the environment)."""
+    ("module:function", settings from the environment), taking turns at new connections
+    (``bot/balanced_accept.py``)."""
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, **options)
         return
-    config = uvicorn.Config(factory, factory=True, workers=workers, host=host, port=port, **options)
-    Multiprocess(config, sockets=[tcp_socket(host, port)]).run()
+    with tempfile.TemporaryDirectory(prefix="crmbot-serve-") as tmp:
+        os.environ[BOARD_ENV] = str(AcceptBoard.create(Path(tmp) / "accept-board"))  # inherited by the workers
+        try:
+            config = uvicorn.Config(factory, factory=True, workers=workers, host=host, port=port,
+                                    loop="bot.balanced_accept:BalancedAcceptLoop", **options)
+            Multiprocess(config, sockets=[tcp_socket(host, port)]).run()
+        finally:
+            os.environ.pop(BOARD_ENV, None)
