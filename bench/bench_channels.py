@@ -1,14 +1,15 @@
 """Channel benchmark: the WeCom app callback round trip, against a bare endpoint, same run.
 
-    python -m bench.bench_channels [--customers 100000] [--concurrency 4] [--requests 2000] [--record]
+    python -m bench.bench_channels [--customers 100000] [--concurrency 4] [--requests 2000] [--rounds 3]
+                                   [--workers 1] [--record]
 
 A fresh SQLite database (or ``--database-url``) gets a synthetic agency from this file's own generator
 — 100,000 customers by default, with staff, contacts, projects and opportunities — written with
-SQLAlchemy Core bulk inserts. One server process serves the app exactly as `crmbot serve` does
-(uvicorn, one process; outbox worker and scheduled push jobs off: no network, nothing else running) plus ``POST /bench/bare``, an endpoint that
+SQLAlchemy Core bulk inserts. The server serves the app exactly as `crmbot serve [--workers N]` does
+(uvicorn, one process or N; outbox worker and scheduled push jobs off: no network, nothing else running) plus ``POST /bench/bare``, an endpoint that
 only verifies, decrypts and parses the callback and encrypts a text answer. One load generator
 (httpx, a thread per connection, keep-alive) sends pre-built, correctly signed and encrypted
-callbacks, each with its own MsgId, to each endpoint in turn:
+callbacks, each with its own MsgId, to each endpoint in turn, for several rounds:
 
 - ``bare``: the same encrypted text callback to the bare endpoint;
 - ``/帮助``: the help command through /wecom/callback (dedupe, sender, handler, outbox, passive answer);
@@ -169,6 +170,7 @@ class Result:
     wrong: int
     server_cpu: float = float("nan")  # seconds of CPU the server process used during the run
     loop_cpu: float = float("nan")  # of which its main thread's (the event loop: HTTP, crypto, XML)
+    split: tuple[int, ...] = ()  # connections held by each server process, halfway through the run
 
     @property
     def cpu_ms(self) -> float:
@@ -214,11 +216,9 @@ def check(answer: bytes, expect: str) -> str:
     return "ok" if expect in content else "wrong"
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """utime + stime of a process and its live descendants (the worker processes; Linux), or NaN."""
-    if pid is None:
-        return float("nan")
-    stats: dict[int, tuple[int, float]] = {}  # pid → (parent, cpu seconds)
+def _proc_stats() -> dict[int, tuple[int, float]]:
+    """pid → (parent pid, utime + stime seconds) of every process (Linux)."""
+    stats: dict[int, tuple[int, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -227,16 +227,54 @@ def cpu_seconds(pid: int | None) -> float:
         except (OSError, IndexError):
             continue
         stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
-    if pid not in stats:
-        return float("nan")
-    tree, frontier = {pid}, [pid]
+    return stats
+
+
+def _tree(stats: dict[int, tuple[int, float]], pid: int) -> list[int]:
+    """``pid`` and its live descendants (the server's worker processes)."""
+    tree, frontier = [pid], [pid]
     while frontier:
         parent = frontier.pop()
-        for child, (ppid, _) in stats.items():
-            if ppid == parent and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    return sum(stats[p][1] for p in tree)
+        children = [child for child, (ppid, _) in stats.items() if ppid == parent and child not in tree]
+        tree += children
+        frontier += children
+    return tree
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """utime + stime of a process and its live descendants (the worker processes; Linux), or NaN."""
+    stats = _proc_stats()
+    if pid is None or pid not in stats:
+        return float("nan")
+    return sum(stats[p][1] for p in _tree(stats, pid))
+
+
+def connections_per_process(pid: int | None, port: int) -> list[int]:
+    """How many established connections to ``port`` each process of the server holds, most first (Linux)."""
+    if pid is None:
+        return []
+    established: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(fields[9])  # the socket's inode
+    counts = []
+    for proc in _tree(_proc_stats(), pid):
+        held = 0
+        try:
+            for fd in Path(f"/proc/{proc}/fd").iterdir():
+                target = os.readlink(fd)
+                held += target.startswith("socket:[") and target[8:-1] in established
+        except OSError:
+            continue
+        if held:
+            counts.append(held)
+    return sorted(counts, reverse=True)
 
 
 def main_thread_seconds(pid: int | None) -> float:
@@ -249,7 +287,7 @@ def main_thread_seconds(pid: int | None) -> float:
 
 
 def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int | None = None,
-         single_process: bool = True) -> Result:
+         single_process: bool = True, port: int = 0) -> Result:
     lanes = [requests[i::concurrency] for i in range(concurrency)]
     latencies: list[list[float]] = [[] for _ in lanes]
     outcomes: list[list[str]] = [[] for _ in lanes]
@@ -273,6 +311,11 @@ def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int 
     start_gate.wait()
     loop_pid = pid if single_process else None  # with workers, the main thread is the supervisor's
     cpu0, loop0, t0 = cpu_seconds(pid), main_thread_seconds(loop_pid), time.perf_counter()
+    split: list[int] = []
+    while any(t.is_alive() for t in threads) and not split:
+        time.sleep(0.2)
+        if sum(len(lane) for lane in latencies) > len(requests) // 2:
+            split = connections_per_process(pid, port)
     for t in threads:
         t.join()
     wall, cpu, loop = time.perf_counter() - t0, cpu_seconds(pid) - cpu0, main_thread_seconds(loop_pid) - loop0
@@ -281,7 +324,7 @@ def load(base: str, name: str, requests: list[Call], concurrency: int, pid: int 
         for answer, req in zip(lane, reqs, strict=True):
             counts["wrong" if answer == "\x00" else check(answer.encode("latin-1"), req.expect)] += 1
     return Result(name, [x for lane in latencies for x in lane], wall, counts["ok"], counts["late"], counts["wrong"], cpu,
-                  loop)
+                  loop, tuple(split))
 
 
 def paced(base: str, name: str, requests: list[Call], rate: float, seed: int = 5) -> Result:
@@ -321,6 +364,18 @@ def paced(base: str, name: str, requests: list[Call], rate: float, seed: int = 5
     return Result(name, latencies, wall, counts["ok"], counts["late"], counts["wrong"])
 
 
+def combine(runs: list[Result]) -> Result:
+    """Several saturated runs of one endpoint as one: all latencies, wall time and CPU added up."""
+    return Result(runs[0].name, [x for r in runs for x in r.latencies], sum(r.wall for r in runs),
+                  sum(r.ok for r in runs), sum(r.late for r in runs), sum(r.wrong for r in runs),
+                  sum(r.server_cpu for r in runs), sum(r.loop_cpu for r in runs), runs[0].split)
+
+
+def per_round(runs: list[Result], bare: list[Result]) -> list[float]:
+    """Throughput as a percentage of the bare endpoint's in the same round."""
+    return [100 * r.throughput / b.throughput for r, b in zip(runs, bare, strict=True)]
+
+
 def scenarios(owned: dict[str, list[str]], n: int, rng: random.Random) -> dict[str, Callable[[int], list[Call]]]:
     senders = sorted(owned)
     counter = iter(range(7_000_000_000_000_000_000, 8_000_000_000_000_000_000))
@@ -348,6 +403,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per scenario")
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="saturated runs per endpoint, the endpoints taking turns (bare, /帮助, /客户, bare, …)")
     parser.add_argument("--concurrency", type=int, default=4, help="connections of the saturation run")
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second of the paced run")
     parser.add_argument("--paced-requests", type=int, default=400)
@@ -396,18 +453,23 @@ def main() -> None:
         makers = scenarios(world["owned"], args.requests, rng)
         keys = {"bare": "bare", "help": "/帮助", "customer": "/客户 <name>"}
         wanted = {"bare", *(keys[k] for k in args.only)} if args.only else set(makers)
+        names = [name for name in makers if name in wanted]
+        for name in names:
+            load(base, name, makers[name](args.warmup), args.concurrency)
+        rounds: dict[str, list[Result]] = {name: [] for name in names}
+        for _ in range(args.rounds):  # the endpoints take turns, so a slow spell of the machine hits each of them
+            for name in names:
+                rounds[name].append(load(base, name, makers[name](args.requests), args.concurrency,
+                                         None if args.profile else server.pid, single_process=args.workers == 1,
+                                         port=port))
         results: list[tuple[Result, Result]] = []
-        for name, make in makers.items():
-            if name not in wanted:
-                continue
-            load(base, name, make(args.warmup), args.concurrency)
-            full = load(base, name, make(args.requests), args.concurrency, None if args.profile else server.pid,
-                        single_process=args.workers == 1)
-            calm = paced(base, name, make(args.paced_requests), args.rate)
+        for name in names:
+            full = combine(rounds[name])
+            calm = paced(base, name, makers[name](args.paced_requests), args.rate)
             results.append((full, calm))
             print(f"{name:14} saturated: p50 {full.pct(50):6.1f} ms  p99 {full.pct(99):6.1f} ms  "
                   f"{full.throughput:7.1f} req/s  server CPU {full.cpu_ms:5.2f} ms/req (event loop {full.loop_ms})  ok {full.ok} late {full.late} "
-                  f"wrong {full.wrong} | at {args.rate:g}/s: p50 {calm.pct(50):5.1f} ms  p99 {calm.pct(99):5.1f} ms  "
+                  f"wrong {full.wrong} connections per process {'/'.join(map(str, full.split)) or '?'} | at {args.rate:g}/s: p50 {calm.pct(50):5.1f} ms  p99 {calm.pct(99):5.1f} ms  "
                   f"ok {calm.ok} late {calm.late} wrong {calm.wrong}", flush=True)
     finally:
         server.send_signal(signal.SIGINT)  # uvicorn (and py-spy) finish cleanly on SIGINT
@@ -417,15 +479,16 @@ def main() -> None:
             server.kill()
     bare = results[0][0]
     for r, _ in results[1:]:
-        print(f"{r.name}: throughput {100 * r.throughput / bare.throughput:.0f} % of bare "
+        print(f"{r.name}: throughput {100 * r.throughput / bare.throughput:.0f} % of bare, by round "
+              f"{', '.join(f'{p:.0f}' for p in per_round(rounds[r.name], rounds[bare.name]))} % "
               f"(server CPU per request: {100 * bare.cpu_ms / r.cpu_ms:.0f} %)", flush=True)
     if args.record:
-        _record(results, world["counts"], args, gen_seconds, url)
+        _record(results, rounds, world["counts"], args, gen_seconds, url)
     tmp.cleanup()
 
 
-def _record(results: list[tuple[Result, Result]], counts: dict[str, int], args: argparse.Namespace,
-            gen_seconds: float, url: str) -> None:
+def _record(results: list[tuple[Result, Result]], rounds: dict[str, list[Result]], counts: dict[str, int],
+            args: argparse.Namespace, gen_seconds: float, url: str) -> None:
     from bench.record import load_average, record_section
 
     bare = results[0][0]
@@ -433,27 +496,33 @@ def _record(results: list[tuple[Result, Result]], counts: dict[str, int], args: 
     engine = "SQLite (WAL)" if url.startswith("sqlite") else url.split("://", 1)[0]
     lines = [SUBSECTION, "",
              f"`python -m bench.bench_channels --customers {args.customers} --requests {args.requests} "
-             f"--concurrency {args.concurrency} --rate {args.rate:g}` — encrypted WeCom app callbacks (signed, "
+             f"--rounds {args.rounds} --concurrency {args.concurrency} --rate {args.rate:g} --workers {args.workers}` — encrypted WeCom app callbacks (signed, "
              f"AES-256-CBC, a new MsgId each) from one load generator (httpx) to `crmbot serve`-style uvicorn "
              f"({processes}) on the same machine, {engine}, outbox worker and push jobs off. Data: {counts['customers']:,} customers, "
              f"{counts['staff']} staff, {counts['contacts']:,} contacts, {counts['projects']:,} projects, "
              f"{counts['opportunities']:,} opportunities (Core bulk inserts, {gen_seconds:.1f} s). Every answer is "
              "decrypted, its signature checked and its content compared.",
              "",
-             f"- *saturated*: {args.concurrency} keep-alive connections sending back to back, {args.requests} "
-             f"requests per endpoint after {args.warmup} warm-up; throughput is answers per second of wall time, "
-             "server CPU is the server process's CPU time per request (independent of what else the machine runs).",
+             f"- *saturated*: {args.concurrency} keep-alive connections sending back to back, {args.rounds} rounds of "
+             f"{args.requests} requests per endpoint after {args.warmup} warm-up, the endpoints taking turns (bare, "
+             "/帮助, /客户, bare, …); throughput is answers per second of wall time over all rounds, *by round* the "
+             "ratio to the bare endpoint in each round; server CPU is the server processes' CPU time per request "
+             "(independent of what else the machine runs); *connections* is how many of the connections each server "
+             "process held.",
              f"- *paced*: {args.paced_requests} requests sent at {args.rate:g} per second on average (Poisson "
              "arrivals, open loop over open connections), latency from send to answer.",
              "",
-             "| endpoint | saturated p50 ms | p95 | p99 | req/s | vs bare | server CPU ms/req | of which event loop | "
-             "paced p50 ms | paced p99 ms | passive answers |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| endpoint | saturated p50 ms | p95 | p99 | req/s | vs bare | by round | server CPU ms/req | "
+             "of which event loop | connections | paced p50 ms | paced p99 ms | passive answers |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for full, calm in results:
         ratio = "—" if full is bare else f"{100 * full.throughput / bare.throughput:.0f} %"
+        by_round = "—" if full is bare else " / ".join(
+            f"{p:.0f}" for p in per_round(rounds[full.name], rounds[bare.name])) + " %"
         label = "bare (verify, decrypt, encrypt)" if full is bare else f"`{full.name}`"
         lines.append(f"| {label} | {full.pct(50):.1f} | {full.pct(95):.1f} | {full.pct(99):.1f} | "
-                     f"{full.throughput:.0f} | {ratio} | {full.cpu_ms:.2f} | {full.loop_ms} | {calm.pct(50):.1f} | {calm.pct(99):.1f} | "
+                     f"{full.throughput:.0f} | {ratio} | {by_round} | {full.cpu_ms:.2f} | {full.loop_ms} | "
+                     f"{'/'.join(map(str, full.split)) or '—'} | {calm.pct(50):.1f} | {calm.pct(99):.1f} | "
                      f"{full.ok + calm.ok}/{len(full.latencies) + len(calm.latencies)} |")
     lines += ["", f"Machine: {os.cpu_count()} CPUs shared with other work (load {load_average()}), "
               f"{datetime.now(UTC).isoformat(timespec='seconds')}. "
