@@ -99,13 +99,16 @@ class _WriterQueue:
         self.lock = threading.Lock()
         self.between = _ProcessLock(Path(database + ".writer-lock")) if database and database != ":memory:" else None
 
-    def enter(self, info: dict[str, Any]) -> None:
+    def enter(self, info: dict[str, Any], dbapi_connection: Any = None) -> None:
+        if info.pop("sqlite_snapshot", False) and dbapi_connection is not None:
+            dbapi_connection.commit()  # the reads' snapshot ends here; the write begins a transaction of its own
         if not info.get("sqlite_writer") and self.lock.acquire(timeout=SQLITE_BUSY_SECONDS):
             info["sqlite_writer"] = True
             if self.between is not None and self.between.acquire(SQLITE_BUSY_SECONDS):
                 info["sqlite_process_writer"] = True
 
     def leave(self, info: dict[str, Any]) -> None:
+        info.pop("sqlite_snapshot", None)
         if info.pop("sqlite_process_writer", False) and self.between is not None:
             self.between.release()
         if info.pop("sqlite_writer", False):
@@ -119,13 +122,17 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
     """Every write statement through SQLAlchemy enters the engine's ``_WriterQueue``; commit and rollback leave it."""
     queue = _WRITER_QUEUES[engine] = _WriterQueue(engine.url.database)
 
-    def before_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip()[:7].upper().startswith(_WRITES):
-            queue.enter(conn.info)
+    def before_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        head = statement.lstrip()[:9].upper()
+        if head.startswith(_WRITES):
+            queue.enter(conn.info, cursor.connection)
+        elif not head.startswith("SELECT") and conn.info.pop("sqlite_snapshot", False):
+            cursor.connection.commit()  # a SAVEPOINT, DDL …: as without the snapshot (``read_snapshot``)
 
     event.listen(engine, "before_cursor_execute", before_execute)
     event.listen(engine, "commit", lambda conn: queue.leave(conn.info))
     event.listen(engine, "rollback", lambda conn: queue.leave(conn.info))
+    event.listen(engine, "checkin", lambda _dbapi, record: record is not None and queue.leave(record.info))
 
 
 def note_write(conn: Connection) -> None:
@@ -133,7 +140,25 @@ def note_write(conn: Connection) -> None:
     its transaction enters the writer queue as it would through ``Connection.execute``."""
     queue = _WRITER_QUEUES.get(conn.engine)
     if queue is not None:
-        queue.enter(conn.info)
+        queue.enter(conn.info, conn.connection.dbapi_connection)
+
+
+def read_snapshot(session: Session) -> None:
+    """On SQLite, the session's reads from here on share one read transaction, up to its first write.
+
+    Each autocommit SELECT is a read transaction of its own: it takes SQLite's shared locks again
+    (a handful of ``fcntl`` calls), and after any other connection's commit re-reads every page it
+    touches — a message's fifteen small reads made ~40 lock calls and ~50 page reads. The snapshot
+    ends right before the first write (``_WriterQueue.enter`` commits it), so a write never upgrades a
+    stale snapshot (SQLITE_BUSY_SNAPSHOT, which no busy timeout retries), and reads and writes are
+    separate transactions as they are without it. PostgreSQL: nothing to do."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or conn.engine not in _WRITER_QUEUES:
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        dbapi.execute("BEGIN")
+        conn.info["sqlite_snapshot"] = True
 
 
 def make_engine(url: str) -> Engine:
@@ -169,10 +194,13 @@ class Database:
         return self._factory()
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
+    def unit_of_work(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error. ``snapshot``: its reads share
+        one read transaction up to its first write (``read_snapshot``)."""
         session = self._factory()
         try:
+            if snapshot:
+                read_snapshot(session)
             yield session
             session.commit()
         except BaseException:

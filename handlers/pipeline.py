@@ -83,7 +83,7 @@ def handle(db: Database, message: IncomingMessage, settings: Settings | None = N
     runner writes the reply's outbox rows there, in the same transaction)."""
     settings = settings or get_settings()
     now = (now or message.sent_at or datetime.now(settings.tz)).astimezone(settings.tz)
-    with db.unit_of_work() as session:
+    with db.unit_of_work(snapshot=True) as session:
         reply = _handle(session, message, settings, now)
         if finish is not None:
             finish(session, reply)
