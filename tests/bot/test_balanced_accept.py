@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 
 from bot import balanced_accept
 from bot.balanced_accept import BOARD_ENV, AcceptBoard, BalancedAcceptLoop
+from tests.bot.processes import stop
 
 
 def _accept_times(board: Path, others_hold: int, monkeypatch: pytest.MonkeyPatch) -> list[float]:
@@ -112,11 +112,7 @@ def test_two_server_processes_split_keep_alive_connections_evenly(tmp_path):
                 conn.close()
             time.sleep(0.3)  # the closes reach the processes' counts
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def _connect(port: int) -> socket.socket:

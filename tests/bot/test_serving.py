@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.serving import tcp_socket
 from crm_core.db import _ProcessLock
+from tests.bot.processes import stop
 
 
 def test_connections_accepted_from_the_shared_socket_send_without_delay():
@@ -64,7 +65,6 @@ def test_a_second_process_waits_for_the_writer_lock(tmp_path):
 def test_serve_with_two_workers_answers_from_one_sqlite_database(tmp_path):
     """`crmbot serve --workers 2`: both processes start on the same database and the bot answers through them."""
     import os
-    import signal
     import subprocess
     import sys
 
@@ -98,11 +98,7 @@ def test_serve_with_two_workers_answers_from_one_sqlite_database(tmp_path):
                                                             "chat": f"dm:nobody{i}", "text": "/帮助"}).json()
                 assert "绑定" in reply["plain"]  # an unbound sender is told how to get access
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def _parent(proc: Path) -> int:
