@@ -99,9 +99,15 @@ class _WriterQueue:
         self.lock = threading.Lock()
         self.between = _ProcessLock(Path(database + ".writer-lock")) if database and database != ":memory:" else None
 
-    def enter(self, info: dict[str, Any], dbapi_connection: Any = None) -> None:
+    @staticmethod
+    def end_snapshot(info: dict[str, Any], dbapi_connection: Any) -> None:
+        """Before a write, SAVEPOINT, DDL …: the reads' snapshot (``read_snapshot``) ends here, and what follows
+        runs in a transaction of its own, as it would without the snapshot."""
         if info.pop("sqlite_snapshot", False) and dbapi_connection is not None:
-            dbapi_connection.commit()  # the reads' snapshot ends here; the write begins a transaction of its own
+            dbapi_connection.commit()
+
+    def enter(self, info: dict[str, Any], dbapi_connection: Any = None) -> None:
+        self.end_snapshot(info, dbapi_connection)
         if not info.get("sqlite_writer") and self.lock.acquire(timeout=SQLITE_BUSY_SECONDS):
             info["sqlite_writer"] = True
             if self.between is not None and self.between.acquire(SQLITE_BUSY_SECONDS):
@@ -126,8 +132,8 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         head = statement.lstrip()[:9].upper()
         if head.startswith(_WRITES):
             queue.enter(conn.info, cursor.connection)
-        elif not head.startswith("SELECT") and conn.info.pop("sqlite_snapshot", False):
-            cursor.connection.commit()  # a SAVEPOINT, DDL …: as without the snapshot (``read_snapshot``)
+        elif not head.startswith("SELECT"):
+            queue.end_snapshot(conn.info, cursor.connection)
 
     event.listen(engine, "before_cursor_execute", before_execute)
     event.listen(engine, "commit", lambda conn: queue.leave(conn.info))
@@ -150,10 +156,10 @@ def read_snapshot(session: Session) -> None:
     ``/客户`` message's fifteen small reads made ~39 ``fcntl`` calls, ~14 with the snapshot. The snapshot
     ends right before the first write (``_WriterQueue.enter`` commits it), so a write never upgrades a
     stale snapshot (SQLITE_BUSY_SNAPSHOT, which no busy timeout retries), and reads and writes are
-    separate transactions as they are without it. PostgreSQL: nothing to do."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite" or conn.engine not in _WRITER_QUEUES:
+    separate transactions as they are without it. PostgreSQL: nothing to do (no connection is checked out)."""
+    if session.get_bind() not in _WRITER_QUEUES:  # only SQLite engines have a writer queue
         return
+    conn = session.connection()
     dbapi = conn.connection.dbapi_connection
     if dbapi is not None and not dbapi.in_transaction:
         dbapi.execute("BEGIN")
@@ -198,7 +204,7 @@ class Database:
         one read transaction up to its first write (``read_snapshot``)."""
         session = self._factory()
         try:
-            if snapshot and self.engine in _WRITER_QUEUES:  # SQLite only: nothing to do on PostgreSQL
+            if snapshot:
                 read_snapshot(session)
             yield session
             session.commit()
